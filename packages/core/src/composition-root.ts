@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { container as rootInjector, type DependencyContainer } from 'tsyringe';
+import { ConfigSchema, type NodesConfig, type NodesOptions } from './config.js';
+import { createDockerClient, resolveDockerHost } from './engine/docker-client.js';
+import { DockerEngine } from './engine/docker-engine.js';
+import type { ContainerEngine } from './engine/container-engine.js';
+import { HealthService } from './health/health-service.js';
+import { ImageService } from './image/image-service.js';
+import { silentLogger, type Logger } from './logger.js';
+import { NodeLocks } from './node/node-locks.js';
+import { NodeService } from './node/node-service.js';
+import { ProcessService } from './process/process-service.js';
+import { parseInput } from './schemas/parse.js';
+import { TOKENS } from './tokens.js';
+import { NodeManager } from './node-manager.js';
+
+/** What the composition root takes besides the config: a logger, and (for tests) an engine to use instead of Docker. */
+export interface CompositionOverrides {
+  logger?: Logger;
+  engine?: ContainerEngine;
+}
+
+/** The config with the engine endpoint resolved: `dockerHost`, else `DOCKER_HOST`, else the default socket. */
+export type ResolvedConfig = NodesConfig & { endpoint: string };
+
+/**
+ * Builds a fresh child injector with config, logger, dockerode client, `ContainerEngine -> DockerEngine` and the
+ * services: the one place that registers anything. Each call is independent; nothing global is touched.
+ * @throws {ValidationError} when `options` fail `ConfigSchema`.
+ */
+export function createCoreInjector(options: NodesOptions = {}, overrides: CompositionOverrides = {}): DependencyContainer {
+  const parsed = parseInput(ConfigSchema, options, 'node manager options');
+  const config: ResolvedConfig = { ...parsed, endpoint: resolveDockerHost(parsed.dockerHost) };
+  const injector = rootInjector.createChildContainer();
+  injector.registerInstance(TOKENS.Config, config);
+  injector.registerInstance(TOKENS.Logger, overrides.logger ?? silentLogger);
+  injector.registerInstance(NodeLocks, new NodeLocks());
+  if (overrides.engine) {
+    injector.registerInstance(TOKENS.ContainerEngine, overrides.engine);
+  } else {
+    injector.registerInstance(TOKENS.DockerClient, createDockerClient(config.endpoint));
+    injector.registerInstance(TOKENS.ContainerEngine, injector.resolve(DockerEngine));
+  }
+  for (const service of [ImageService, NodeService, ProcessService, HealthService] as const) {
+    injector.registerInstance(service as never, injector.resolve(service as never));
+  }
+  return injector;
+}
+
+/**
+ * Makes a node manager: the entry point of `@nodes/core`.
+ * @param options schema `ConfigSchema`; every field has a default.
+ * @throws {ValidationError} when `options` are invalid.
+ */
+export function createNodeManager(options: NodesOptions = {}, overrides: CompositionOverrides = {}): NodeManager {
+  const injector = createCoreInjector(options, overrides);
+  return new NodeManager(
+    injector.resolve<ResolvedConfig>(TOKENS.Config),
+    injector.resolve(NodeService),
+    injector.resolve(ProcessService),
+    injector.resolve(HealthService),
+  );
+}

@@ -1,0 +1,86 @@
+import type { ContainerState } from '../schemas/common.js';
+
+/** What the core asks the engine to create: one node's container. Units are ours; `engine/` converts them. */
+export interface ContainerCreateOptions {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** argv of the main process; undefined keeps the image's `CMD`. */
+  cmd?: string[];
+  workingDir?: string;
+  hostname?: string;
+  memoryBytes?: number;
+  nanoCpus?: number;
+}
+
+/** A container as the core needs to see it (`GET /containers/json` and `GET /containers/{id}/json`). */
+export interface ContainerSummary {
+  id: string;
+  /** without Docker's leading `/` */
+  name: string;
+  image: string;
+  state: ContainerState;
+  /** set once the container has exited */
+  exitCode?: number;
+  labels: Record<string, string>;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+/** One command run with `exec` and waited for. */
+export interface ExecOptions {
+  cmd: string[];
+  env?: Record<string, string>;
+  workingDir?: string;
+  /** bytes piped to the command's stdin, which is then closed */
+  stdin?: string | Buffer;
+  /** how long the command may run before the call fails with `TimeoutError` (ms) */
+  timeoutMs?: number;
+}
+
+/** Output of a finished exec, stdout and stderr demultiplexed. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** Engine identity, from `GET /version`. */
+export interface EngineVersion {
+  version: string;
+  apiVersion: string;
+}
+
+/**
+ * The port through which the core talks to a container engine. `DockerEngine` implements it with dockerode;
+ * unit tests give a fake. Every method throws only `NodeError`s: engine errors are mapped in `engine/`.
+ */
+export interface ContainerEngine {
+  /** the endpoint, for messages: `unix:///var/run/docker.sock` or `tcp://…` */
+  readonly endpoint: string;
+  /** `GET /version`. @throws {EngineUnavailableError} when the engine does not answer. */
+  version(): Promise<EngineVersion>;
+  /** `GET /images/{name}/json`: true when the image is on the engine. */
+  hasImage(ref: string): Promise<boolean>;
+  /** `POST /images/create`, waiting for the pull to end. @throws {ImageUnavailableError} */
+  pullImage(ref: string, timeoutMs: number): Promise<void>;
+  /** `POST /containers/create`; returns the container id. @throws {ConflictError} on a name in use. */
+  createContainer(options: ContainerCreateOptions): Promise<string>;
+  /** `POST /containers/{id}/start`; an already running container is fine (304). */
+  startContainer(id: string): Promise<void>;
+  /** `POST /containers/{id}/rename`. @throws {ConflictError} when the name is in use. */
+  renameContainer(id: string, name: string): Promise<void>;
+  /** `DELETE /containers/{id}?force=true`; false when there was no such container. */
+  removeContainer(id: string): Promise<boolean>;
+  /** `GET /containers/{id}/json`; undefined when there is no such container. */
+  inspectContainer(id: string): Promise<ContainerSummary | undefined>;
+  /** `GET /containers/json?all=true&filters={label:[…]}`: every container carrying all these `key=value` labels. */
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /** `GET /containers/{id}/archive?path=…`: a tar of the path; undefined when the path does not exist. */
+  copyOut(containerId: string, path: string): Promise<NodeJS.ReadableStream | undefined>;
+  /** `PUT /containers/{id}/archive?path=dir`: extracts a tar into an existing directory. */
+  copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void>;
+  /** `POST /containers/{id}/exec` and `/exec/{id}/start`, attached, then waits for the exit code. */
+  exec(containerId: string, options: ExecOptions): Promise<ExecResult>;
+}

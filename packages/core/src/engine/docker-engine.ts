@@ -1,0 +1,280 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { inject, injectable } from 'tsyringe';
+import type { NodesConfig } from '../config.js';
+import { EngineUnavailableError, ImageUnavailableError, NodeError, TimeoutError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { ContainerStateSchema, type ContainerState } from '../schemas/common.js';
+import { TOKENS } from '../tokens.js';
+import type {
+  ContainerCreateOptions,
+  ContainerEngine,
+  ContainerSummary,
+  EngineVersion,
+  ExecOptions,
+  ExecResult,
+} from './container-engine.js';
+import { engineMessage, mapDockerError, statusOf } from './docker-errors.js';
+
+const toEnvList = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
+function toState(status: string | undefined): ContainerState {
+  const parsed = ContainerStateSchema.safeParse(status);
+  return parsed.success ? parsed.data : 'dead';
+}
+
+/**
+ * `ContainerEngine` on the Docker Engine API through dockerode: the only place that imports dockerode.
+ * Every request is bounded by `engineTimeoutMs` (pulls by `pullTimeoutMs`, execs by their own timeout) and
+ * aborted when it runs out, so a stalled engine cannot hang a caller.
+ */
+@injectable()
+export class DockerEngine implements ContainerEngine {
+  constructor(
+    @inject(TOKENS.DockerClient) private readonly docker: Docker,
+    @inject(TOKENS.Config) private readonly config: NodesConfig & { endpoint: string },
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  get endpoint(): string {
+    return this.config.endpoint;
+  }
+
+  /** Runs one engine call with an abort signal and a deadline; maps every failure to a `NodeError`. */
+  private async call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>, timeoutMs = this.config.engineTimeoutMs): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(
+          new EngineUnavailableError(
+            this.endpoint,
+            `engine at ${this.endpoint} did not answer within ${timeoutMs} ms during ${what}`,
+          ),
+        );
+      }, timeoutMs);
+    });
+    const started = Date.now();
+    try {
+      return await Promise.race([fn(controller.signal), deadline]);
+    } catch (error) {
+      throw mapDockerError(error, this.endpoint, what);
+    } finally {
+      clearTimeout(timer);
+      this.logger.debug({ durationMs: Date.now() - started }, `engine: ${what}`);
+    }
+  }
+
+  async version(): Promise<EngineVersion> {
+    const v = await this.call('version', (abortSignal) => (this.docker.version as (opts: object) => Promise<Docker.DockerVersion>).call(this.docker, { abortSignal }));
+    return { version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.call(`inspect image "${ref}"`, (abortSignal) => this.docker.getImage(ref).inspect({ abortSignal } as {}));
+      return true;
+    } catch (error) {
+      if (error instanceof NodeError && statusOf(error.cause) === 404) return false;
+      throw error;
+    }
+  }
+
+  async pullImage(ref: string, timeoutMs: number): Promise<void> {
+    try {
+      await this.call(
+        `pull image "${ref}"`,
+        async (abortSignal) => {
+          const stream = (await this.docker.pull(ref, { abortSignal })) as NodeJS.ReadableStream;
+          await new Promise<void>((resolve, reject) => {
+            // The pull answers 200 and reports failures inside the progress stream.
+            this.docker.modem.followProgress(stream, (err: Error | null, events: Array<{ error?: string }>) => {
+              const failed = events?.find((e) => e.error);
+              if (err) reject(err);
+              else if (failed) reject(new Error(failed.error));
+              else resolve();
+            });
+          });
+        },
+        timeoutMs,
+      );
+    } catch (error) {
+      if (error instanceof NodeError && error.code === 'engine_unavailable' && !(error.cause && statusOf(error.cause))) {
+        // A pull that outlives its deadline is the registry's fault, not the engine's.
+        if (/did not answer within/.test(error.message)) {
+          throw new ImageUnavailableError(ref, `image "${ref}" could not be pulled within ${timeoutMs} ms`, { cause: error });
+        }
+        throw error;
+      }
+      const detail = error instanceof NodeError && error.cause ? engineMessage(error.cause) : String((error as Error).message);
+      throw new ImageUnavailableError(ref, `image "${ref}" is not present on the engine and could not be pulled: ${detail}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async createContainer(options: ContainerCreateOptions): Promise<string> {
+    const container = await this.call(`create container "${options.name}"`, (abortSignal) =>
+      this.docker.createContainer({
+        abortSignal,
+        name: options.name,
+        Image: options.image,
+        Env: toEnvList(options.env),
+        Labels: options.labels,
+        Cmd: options.cmd,
+        WorkingDir: options.workingDir,
+        Hostname: options.hostname,
+        HostConfig: {
+          // An init process (docker-init) reaps orphaned children and forwards signals; see docker run --init.
+          Init: true,
+          Memory: options.memoryBytes,
+          NanoCpus: options.nanoCpus,
+        },
+      } as Docker.ContainerCreateOptions),
+    );
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.call(`start container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).start({ abortSignal } as {}));
+    } catch (error) {
+      // 304: already started, which is what we wanted.
+      if (error instanceof NodeError && statusOf(error.cause) === 304) return;
+      throw error;
+    }
+  }
+
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.call(`rename container ${id.slice(0, 12)} to "${name}"`, (abortSignal) =>
+      this.docker.getContainer(id).rename({ name, abortSignal } as {}),
+    );
+  }
+
+  async removeContainer(id: string): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.call(`remove container ${id.slice(0, 12)}`, (abortSignal) =>
+          this.docker.getContainer(id).remove({ force: true, v: true, abortSignal } as {}),
+        );
+        return true;
+      } catch (error) {
+        const status = error instanceof NodeError ? statusOf(error.cause) : undefined;
+        if (status === 404) return false;
+        // 409 "removal of container … is already in progress": wait for the other removal to finish.
+        if (status === 409 && attempt < 50) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  async inspectContainer(id: string): Promise<ContainerSummary | undefined> {
+    try {
+      const info = await this.call(`inspect container ${id.slice(0, 12)}`, (abortSignal) =>
+        this.docker.getContainer(id).inspect({ abortSignal } as {}),
+      );
+      const state = toState(info.State?.Status);
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        image: info.Config.Image,
+        state,
+        exitCode: state === 'exited' || state === 'dead' ? info.State.ExitCode : undefined,
+        labels: info.Config.Labels ?? {},
+        createdAt: new Date(info.Created).toISOString(),
+      };
+    } catch (error) {
+      if (error instanceof NodeError && statusOf(error.cause) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const list = await this.call('list containers', (abortSignal) =>
+      this.docker.listContainers({ all: true, filters: JSON.stringify(filters), abortSignal } as {}),
+    );
+    return list.map((c) => {
+      const state = toState(c.State);
+      const exit = /Exited \((-?\d+)\)/.exec(c.Status ?? '');
+      return {
+        id: c.Id,
+        name: (c.Names?.[0] ?? '').replace(/^\//, ''),
+        image: c.Image,
+        state,
+        exitCode: exit ? Number(exit[1]) : undefined,
+        labels: c.Labels ?? {},
+        createdAt: new Date(c.Created * 1000).toISOString(),
+      };
+    });
+  }
+
+  async copyOut(containerId: string, path: string): Promise<NodeJS.ReadableStream | undefined> {
+    try {
+      return await this.call(`copy ${path} out of container ${containerId.slice(0, 12)}`, (abortSignal) =>
+        this.docker.getContainer(containerId).getArchive({ path, abortSignal } as {}),
+      );
+    } catch (error) {
+      if (error instanceof NodeError && statusOf(error.cause) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void> {
+    await this.call(`copy into ${dir} of container ${containerId.slice(0, 12)}`, (abortSignal) =>
+      this.docker.getContainer(containerId).putArchive(tar, { path: dir, abortSignal } as {}),
+    );
+  }
+
+  async exec(containerId: string, options: ExecOptions): Promise<ExecResult> {
+    const what = `exec in container ${containerId.slice(0, 12)}`;
+    const timeoutMs = options.timeoutMs ?? this.config.engineTimeoutMs;
+    const run = async (abortSignal: AbortSignal): Promise<ExecResult> => {
+      const exec = await this.docker.getContainer(containerId).exec({
+        abortSignal,
+        Cmd: options.cmd,
+        Env: options.env ? toEnvList(options.env) : undefined,
+        WorkingDir: options.workingDir,
+        AttachStdin: options.stdin !== undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      } as Docker.ExecCreateOptions);
+      const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
+      abortSignal.addEventListener('abort', () => stream.destroy(), { once: true });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      const out = new PassThrough().on('data', (b: Buffer) => stdout.push(b));
+      const err = new PassThrough().on('data', (b: Buffer) => stderr.push(b));
+      // Without a TTY the engine multiplexes both streams on one connection: demultiplex it.
+      this.docker.modem.demuxStream(stream, out, err);
+      const ended = new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      });
+      if (options.stdin !== undefined) stream.end(options.stdin);
+      await ended;
+      // The exit code is null until the engine has seen the process end: poll briefly.
+      for (;;) {
+        const info = await exec.inspect({ abortSignal } as {});
+        if (!info.Running && info.ExitCode !== null) {
+          return { exitCode: info.ExitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      return await this.call(what, run, timeoutMs);
+    } catch (error) {
+      if (error instanceof EngineUnavailableError && /did not answer within/.test(error.message) && options.timeoutMs) {
+        throw new TimeoutError(`${what} did not finish within ${timeoutMs} ms`);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import {
+  ConflictError,
+  EngineError,
+  EngineUnavailableError,
+  NodeError,
+  WrongStateError,
+} from '../errors.js';
+
+/** The fields dockerode and docker-modem put on their errors. */
+interface DockerodeError {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string } | Buffer | null;
+  message?: string;
+}
+
+const SOCKET_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/** The engine's own message of an HTTP error, without docker-modem's "(HTTP code …)" prefix. */
+export function engineMessage(error: unknown): string {
+  const e = error as DockerodeError;
+  const json = e?.json;
+  if (json && !Buffer.isBuffer(json) && typeof json.message === 'string') return json.message;
+  if (Buffer.isBuffer(json) && json.length > 0) return json.toString('utf8').trim();
+  return String(e?.message ?? error);
+}
+
+/**
+ * Maps a dockerode error to ours: socket errors to `EngineUnavailableError`, 409 to `ConflictError` and
+ * anything else to `EngineError`. Callers handle 404 and 304 themselves, where they mean something.
+ * @param what names the operation, for example `create container for node "n-…"`.
+ */
+export function mapDockerError(error: unknown, endpoint: string, what: string): NodeError {
+  if (error instanceof NodeError) return error;
+  const e = error as DockerodeError;
+  if (e?.code && SOCKET_CODES.has(e.code)) {
+    return new EngineUnavailableError(endpoint, `engine at ${endpoint} is unavailable (${e.code}) during ${what}`, {
+      cause: error,
+    });
+  }
+  if (e?.statusCode === 409) {
+    const message = engineMessage(error);
+    if (/is not running|is paused|is restarting/i.test(message)) {
+      return new WrongStateError(`${what} failed: ${message}`);
+    }
+    return new ConflictError(`${what} failed: ${message}`, { cause: error });
+  }
+  if (typeof e?.statusCode === 'number') {
+    return new EngineError(`${what} failed: ${engineMessage(error)}`, e.statusCode, { cause: error });
+  }
+  return new EngineError(`${what} failed: ${String(e?.message ?? error)}`, undefined, { cause: error });
+}
+
+/** The HTTP status of a dockerode error, when the engine answered. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as DockerodeError)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}

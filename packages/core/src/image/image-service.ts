@@ -1,0 +1,33 @@
+import { inject, injectable } from 'tsyringe';
+import type { NodesConfig } from '../config.js';
+import type { ContainerEngine } from '../engine/container-engine.js';
+import { ImageUnavailableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { TOKENS } from '../tokens.js';
+
+/** Makes sure an image is on the engine before a container is created from it. */
+@injectable()
+export class ImageService {
+  constructor(
+    @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
+    @inject(TOKENS.Config) private readonly config: NodesConfig,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Returns when `image` is on the engine. A missing image is pulled (`POST /images/create`, as `docker run`
+   * does) unless the config's `pullPolicy` is `never`.
+   * @throws {ImageUnavailableError} when it is missing and cannot be pulled within `pullTimeoutMs`.
+   * @throws {EngineUnavailableError} when the engine does not answer.
+   */
+  async ensure(image: string): Promise<void> {
+    if (await this.engine.hasImage(image)) return;
+    if (this.config.pullPolicy === 'never') {
+      throw new ImageUnavailableError(image, `image "${image}" is not present on the engine and pullPolicy is "never"`);
+    }
+    const started = Date.now();
+    this.logger.info({ image }, 'pulling image');
+    await this.engine.pullImage(image, this.config.pullTimeoutMs);
+    this.logger.info({ image, durationMs: Date.now() - started }, 'pulled image');
+  }
+}

@@ -1,0 +1,50 @@
+export { createNodeManager, createCoreInjector, type CompositionOverrides, type ResolvedConfig } from './composition-root.js';
+export { NodeManager } from './node-manager.js';
+export { ConfigSchema, type NodesConfig, type NodesOptions } from './config.js';
+export {
+  NodeError,
+  ValidationError,
+  NodeNotFoundError,
+  ProcessNotFoundError,
+  ConflictError,
+  WrongStateError,
+  ImageUnavailableError,
+  EngineUnavailableError,
+  EngineError,
+  TimeoutError,
+  type NodeErrorCode,
+} from './errors.js';
+export { silentLogger, type Logger, type LogFields } from './logger.js';
+export { TOKENS } from './tokens.js';
+export { NodeIdSchema, ProcessIdSchema, EnvSchema, ContainerStateSchema, type NodeId, type ProcessId, type ContainerState } from './schemas/common.js';
+export { NodeSpecSchema, NodeSchema, type NodeSpec, type NodeInfo } from './schemas/node.js';
+export { HealthSchema, HealthReasonSchema, type Health, type HealthReason } from './schemas/health.js';
+export {
+  ProcessConfigSchema,
+  ProcessRecordSchema,
+  ProcessStatusSchema,
+  SignalSchema,
+  OutputStreamSchema,
+  OutputQuerySchema,
+  OutputChunkSchema,
+  KillOptionsSchema,
+  WaitOptionsSchema,
+  type ProcessConfig,
+  type ProcessRecord,
+  type ProcessStatus,
+  type OutputStream,
+  type OutputQuery,
+  type OutputChunk,
+  type KillOptions,
+  type WaitOptions,
+} from './schemas/process.js';
+export { parseInput } from './schemas/parse.js';
+export { LABELS } from './node/labels.js';
+export type {
+  ContainerEngine,
+  ContainerCreateOptions,
+  ContainerSummary,
+  ExecOptions,
+  ExecResult,
+  EngineVersion,
+} from './engine/container-engine.js';

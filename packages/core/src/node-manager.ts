@@ -1,0 +1,92 @@
+import type { HealthService } from './health/health-service.js';
+import type { NodeService } from './node/node-service.js';
+import type { ProcessService } from './process/process-service.js';
+import type { ResolvedConfig } from './composition-root.js';
+import type { Health } from './schemas/health.js';
+import type { NodeInfo } from './schemas/node.js';
+import type { KillOptions, OutputChunk, OutputQuery, OutputStream, ProcessRecord, WaitOptions } from './schemas/process.js';
+
+/**
+ * The public face of @nodes/core: nodes (one Docker container each) and the processes run in them.
+ * Make one with `createNodeManager()`. Every method validates its input with the zod schemas named in its
+ * docs and throws only `NodeError` subclasses. Nothing is kept in memory that the engine does not also hold,
+ * so any number of managers (or restarts) see the same nodes of a namespace.
+ */
+export class NodeManager {
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly nodes: NodeService,
+    private readonly processes: ProcessService,
+    private readonly health: HealthService,
+  ) {}
+
+  /** The namespace this manager sees (label `io.nodes.namespace`). */
+  get namespace(): string {
+    return this.config.namespace;
+  }
+
+  /** The engine endpoint, `unix:///…` or `tcp://…`. */
+  get endpoint(): string {
+    return this.config.endpoint;
+  }
+
+  /** Creates and starts a node; see `NodeService.create`. Spec's `create_node`. */
+  createNode(spec?: unknown): Promise<NodeInfo> {
+    return this.nodes.create(spec);
+  }
+
+  /** Kills and removes a node's container; see `NodeService.remove`. Spec's `remove_node`. */
+  removeNode(nodeId: string): Promise<void> {
+    return this.nodes.remove(nodeId);
+  }
+
+  /** Recreates a node's container from its spec under the same node id; see `NodeService.reset`. Spec's `reset_node`. */
+  resetNode(nodeId: string): Promise<NodeInfo> {
+    return this.nodes.reset(nodeId);
+  }
+
+  /** One node as the engine records it; see `NodeService.get`. */
+  getNode(nodeId: string): Promise<NodeInfo> {
+    return this.nodes.get(nodeId);
+  }
+
+  /** Every node of the namespace; see `NodeService.list`. */
+  listNodes(): Promise<NodeInfo[]> {
+    return this.nodes.list();
+  }
+
+  /** Engine and node health; see `HealthService.check`. Spec's `get_health`. */
+  getHealth(): Promise<Health> {
+    return this.health.check();
+  }
+
+  /** Starts a process in a node and returns its record; see `ProcessService.start`. Spec's `run_process_on_node`. */
+  runProcess(nodeId: string, config: unknown): Promise<ProcessRecord> {
+    return this.processes.start(nodeId, config);
+  }
+
+  /** One process's record; see `ProcessService.get`. */
+  getProcess(nodeId: string, processId: string): Promise<ProcessRecord> {
+    return this.processes.get(nodeId, processId);
+  }
+
+  /** Every process of a node; see `ProcessService.list`. */
+  listProcesses(nodeId: string): Promise<ProcessRecord[]> {
+    return this.processes.list(nodeId);
+  }
+
+  /** A slice of a process's stdout or stderr from a byte offset; see `ProcessService.output`. */
+  getProcessOutput(nodeId: string, processId: string, stream: OutputStream, query?: OutputQuery): Promise<OutputChunk> {
+    return this.processes.output(nodeId, processId, stream, query);
+  }
+
+  /** Kills a process and its group, confirming they are gone; see `ProcessService.kill`. */
+  killProcess(nodeId: string, processId: string, options?: KillOptions): Promise<ProcessRecord> {
+    return this.processes.kill(nodeId, processId, options);
+  }
+
+  /** Waits for a process to end; see `ProcessService.wait`. */
+  waitProcess(nodeId: string, processId: string, options?: WaitOptions): Promise<ProcessRecord> {
+    return this.processes.wait(nodeId, processId, options);
+  }
+}

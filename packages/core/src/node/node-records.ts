@@ -1,0 +1,57 @@
+import type { ContainerSummary } from '../engine/container-engine.js';
+import { NodeSpecSchema, RESERVED_LABEL_PREFIX, type NodeInfo, type NodeSpec } from '../schemas/node.js';
+import { LABELS } from './labels.js';
+
+/** The spec a container was created from, read back from its `io.nodes.spec` label ({} when unreadable). */
+export function specOf(container: ContainerSummary): NodeSpec {
+  try {
+    const parsed = NodeSpecSchema.safeParse(JSON.parse(container.labels[LABELS.spec] ?? '{}'));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The spec with env values replaced by `***`: what we show, since env values carry secrets. */
+export function redactSpec(spec: NodeSpec): NodeSpec {
+  if (!spec.env) return spec;
+  return { ...spec, env: Object.fromEntries(Object.keys(spec.env).map((k) => [k, '***'])) };
+}
+
+/** A node as the engine records it, from its container. */
+export function toNodeInfo(container: ContainerSummary): NodeInfo {
+  const labels = container.labels;
+  const userLabels = Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith(RESERVED_LABEL_PREFIX)));
+  return {
+    nodeId: labels[LABELS.nodeId] ?? '',
+    name: labels[LABELS.nodeName] || undefined,
+    namespace: labels[LABELS.namespace] ?? '',
+    image: container.image,
+    state: container.state,
+    exitCode: container.exitCode,
+    containerId: container.id,
+    createdAt: labels[LABELS.createdAt] ?? container.createdAt,
+    resetAt: labels[LABELS.resetAt] || undefined,
+    resets: Number(labels[LABELS.resets] ?? 0),
+    labels: userLabels,
+    spec: redactSpec(specOf(container)),
+  };
+}
+
+/**
+ * Picks each node's container from a namespace's containers. During a reset (or after a crash in one) a node
+ * may briefly have two: the one under its canonical name wins, then the newest.
+ */
+export function currentContainers(containers: ContainerSummary[], canonicalName: (c: ContainerSummary) => string): Map<string, ContainerSummary> {
+  const byNode = new Map<string, ContainerSummary>();
+  for (const c of containers) {
+    const nodeId = c.labels[LABELS.nodeId];
+    if (!nodeId) continue;
+    const held = byNode.get(nodeId);
+    const score = (x: ContainerSummary) => (x.name === canonicalName(x) ? 1 : 0);
+    if (!held || score(c) > score(held) || (score(c) === score(held) && c.createdAt > held.createdAt)) {
+      byNode.set(nodeId, c);
+    }
+  }
+  return byNode;
+}

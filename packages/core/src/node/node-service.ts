@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import type { NodesConfig } from '../config.js';
+import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
+import { ConflictError, NodeError, NodeNotFoundError, ValidationError } from '../errors.js';
+import { ImageService } from '../image/image-service.js';
+import type { Logger } from '../logger.js';
+import { NodeIdSchema, type NodeId } from '../schemas/common.js';
+import { NodeSpecSchema, type NodeInfo, type NodeSpec } from '../schemas/node.js';
+import { parseInput } from '../schemas/parse.js';
+import { TOKENS } from '../tokens.js';
+import { MARK_LOST_SCRIPT } from '../process/node-scripts.js';
+import { LABELS, MANAGED_BY, containerNameOf, namespaceSelector } from './labels.js';
+import { NodeLocks } from './node-locks.js';
+import { currentContainers, specOf, toNodeInfo } from './node-records.js';
+
+/**
+ * The node's main process when its spec gives no command: it idles until stopped, so the node stays up for
+ * processes. With `HostConfig.Init` the init forwards SIGTERM to it, and the trap ends it at once.
+ */
+export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Node lifecycle on the engine: create, remove, reset, list, get. The engine's labels are the only record. */
+@injectable()
+export class NodeService {
+  constructor(
+    @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
+    @inject(TOKENS.Config) private readonly config: NodesConfig,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(ImageService) private readonly images: ImageService,
+    @inject(NodeLocks) private readonly locks: NodeLocks,
+  ) {}
+
+  private canonicalName = (c: ContainerSummary): string =>
+    containerNameOf(this.config.namespace, c.labels[LABELS.nodeId] ?? '', c.labels[LABELS.nodeName] || undefined);
+
+  /**
+   * The container that currently backs a node.
+   * @throws {NodeNotFoundError} when the namespace has no container for it.
+   */
+  async containerOf(nodeId: NodeId): Promise<ContainerSummary> {
+    const containers = await this.engine.listContainers({ ...namespaceSelector(this.config.namespace), [LABELS.nodeId]: nodeId });
+    const current = currentContainers(containers, this.canonicalName).get(nodeId);
+    if (!current) throw new NodeNotFoundError(nodeId);
+    return current;
+  }
+
+  /** Runs `fn` holding the node's lock (shared with process starts), so operations on one node never interleave. */
+  withNodeLock<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(nodeId, fn);
+  }
+
+  /**
+   * Creates a node: one container from `spec` (schema `NodeSpecSchema`), labelled with the node id, namespace and
+   * spec, started with an init process. Mirrors `POST /containers/create` then `/containers/{id}/start`; pulls
+   * the image first when it is missing. A container that fails to start is removed again.
+   * @returns the running node (schema `NodeSchema`).
+   * @throws {ValidationError} when the spec is invalid.
+   * @throws {ConflictError} when a node of the namespace already has this name.
+   * @throws {ImageUnavailableError} when the image is missing and cannot be pulled.
+   * @throws {EngineUnavailableError} when the engine does not answer.
+   */
+  async create(specInput: unknown = {}): Promise<NodeInfo> {
+    const spec = parseInput(NodeSpecSchema, specInput ?? {}, 'node spec');
+    if (spec.name && NodeIdSchema.safeParse(spec.name).success) {
+      throw new ValidationError('invalid node spec: name: must not look like a node id', ['name: must not look like a node id']);
+    }
+    const nodeId = `n-${randomBytes(6).toString('hex')}`;
+    const containerId = await this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 });
+    this.logger.info({ nodeId, containerId, image: spec.image ?? this.config.defaultImage }, 'node created');
+    return this.infoOf(nodeId, containerId);
+  }
+
+  /** Creates and starts a node's container; on any failure after the create, removes it again. */
+  private async createContainer(
+    nodeId: string,
+    spec: NodeSpec,
+    history: { createdAt: string; resets: number; resetAt?: string },
+  ): Promise<string> {
+    const image = spec.image ?? this.config.defaultImage;
+    await this.images.ensure(image);
+    const labels: Record<string, string> = {
+      ...spec.labels,
+      ...namespaceSelector(this.config.namespace),
+      [LABELS.managedBy]: MANAGED_BY,
+      [LABELS.nodeId]: nodeId,
+      [LABELS.spec]: JSON.stringify(spec),
+      [LABELS.createdAt]: history.createdAt,
+      [LABELS.resets]: String(history.resets),
+    };
+    if (spec.name) labels[LABELS.nodeName] = spec.name;
+    if (history.resetAt) labels[LABELS.resetAt] = history.resetAt;
+    const name = containerNameOf(this.config.namespace, nodeId, spec.name);
+    const command = spec.command === undefined ? KEEPALIVE_COMMAND : typeof spec.command === 'string' ? ['/bin/sh', '-c', spec.command] : spec.command;
+    let containerId: string | undefined;
+    for (let attempt = 0; containerId === undefined; attempt++) {
+      try {
+        containerId = await this.engine.createContainer({
+          name,
+          image,
+          env: spec.env ?? {},
+          labels,
+          cmd: command,
+          workingDir: spec.workingDir,
+          hostname: spec.name ?? nodeId,
+          memoryBytes: spec.memoryBytes,
+          nanoCpus: spec.nanoCpus,
+        });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        // Right after a removal the engine may still hold the name for a moment: retry briefly, then decide.
+        const holder = await this.engine.inspectContainer(name);
+        if (holder && holder.labels[LABELS.nodeId] !== nodeId) {
+          throw new ConflictError(`a node named "${spec.name ?? nodeId}" already exists in namespace "${this.config.namespace}"`, { cause: error });
+        }
+        if (attempt >= 20) throw error;
+        await sleep(50 * (attempt + 1));
+      }
+    }
+    try {
+      await this.engine.startContainer(containerId);
+    } catch (error) {
+      await this.engine.removeContainer(containerId).catch((cleanupError: unknown) =>
+        this.logger.warn({ nodeId, containerId, err: String(cleanupError) }, 'could not remove a container that failed to start'),
+      );
+      throw error instanceof NodeError
+        ? new NodeError(error.code, `node "${nodeId}" failed to start: ${error.message}`, { cause: error })
+        : error;
+    }
+    return containerId;
+  }
+
+  private async infoOf(nodeId: string, containerId: string): Promise<NodeInfo> {
+    const container = await this.engine.inspectContainer(containerId);
+    if (!container) throw new NodeNotFoundError(nodeId);
+    return toNodeInfo(container);
+  }
+
+  /**
+   * Removes a node: kills and removes its container (`DELETE /containers/{id}?force=true&v=true`).
+   * @throws {ValidationError} when `nodeId` is not a node id.
+   * @throws {NodeNotFoundError} when the namespace has no such node (also on a second remove).
+   */
+  async remove(nodeIdInput: unknown): Promise<void> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    await this.withNodeLock(nodeId, async () => {
+      const containers = await this.engine.listContainers({ ...namespaceSelector(this.config.namespace), [LABELS.nodeId]: nodeId });
+      if (containers.length === 0) throw new NodeNotFoundError(nodeId);
+      // A crash mid-reset can leave a second container: remove every one that carries the node id.
+      const removed = await Promise.all(containers.map((c) => this.engine.removeContainer(c.id)));
+      if (!removed.some(Boolean)) throw new NodeNotFoundError(nodeId);
+      this.logger.info({ nodeId }, 'node removed');
+    });
+  }
+
+  /**
+   * Resets a node: recreates its container from the same spec under the same node id, so it comes back with a
+   * fresh filesystem and no processes. The old container is renamed aside, the new one created and started,
+   * then the old one removed; when the new one fails, the old one is put back, so a failed reset loses nothing.
+   * @returns the node with its new container id.
+   * @throws {NodeNotFoundError} when the namespace has no such node.
+   * @throws {ImageUnavailableError} when the node's image is gone and cannot be pulled.
+   */
+  async reset(nodeIdInput: unknown): Promise<NodeInfo> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    return this.withNodeLock(nodeId, async () => {
+      const old = await this.containerOf(nodeId);
+      const spec = specOf(old);
+      await this.images.ensure(spec.image ?? this.config.defaultImage);
+      const canonical = this.canonicalName(old);
+      const aside = `${canonical}-replaced-${randomBytes(3).toString('hex')}`;
+      if (old.name === canonical) await this.engine.renameContainer(old.id, aside);
+      let containerId: string;
+      try {
+        containerId = await this.createContainer(nodeId, spec, {
+          createdAt: old.labels[LABELS.createdAt] ?? old.createdAt,
+          resets: Number(old.labels[LABELS.resets] ?? 0) + 1,
+          resetAt: new Date().toISOString(),
+        });
+      } catch (error) {
+        await this.engine.renameContainer(old.id, canonical).catch(() => undefined);
+        throw error;
+      }
+      await this.carryProcessRecords(nodeId, old.id, containerId);
+      await this.engine.removeContainer(old.id);
+      this.logger.info({ nodeId, containerId }, 'node reset');
+      return this.infoOf(nodeId, containerId);
+    });
+  }
+
+  /**
+   * Copies the process records of the old container into the new one and marks those that had not ended as
+   * lost, so a reset keeps the node's process history. Best effort: a failure is logged, not thrown.
+   */
+  private async carryProcessRecords(nodeId: string, oldId: string, newId: string): Promise<void> {
+    try {
+      const tar = await this.engine.copyOut(oldId, this.config.stateDir);
+      if (!tar) return;
+      await this.engine.copyIn(newId, posix.dirname(this.config.stateDir), tar);
+      await this.engine.exec(newId, { cmd: ['/bin/sh', '-c', MARK_LOST_SCRIPT, 'nodes', this.config.stateDir] });
+    } catch (error) {
+      this.logger.warn({ nodeId, containerId: newId, err: String(error) }, 'could not carry process records across the reset');
+    }
+  }
+
+  /** Every node of the namespace, as the engine records them (`GET /containers/json` filtered by label). */
+  async list(): Promise<NodeInfo[]> {
+    const containers = await this.engine.listContainers(namespaceSelector(this.config.namespace));
+    return [...currentContainers(containers, this.canonicalName).values()]
+      .map(toNodeInfo)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.nodeId.localeCompare(b.nodeId));
+  }
+
+  /**
+   * One node, as the engine records it.
+   * @throws {NodeNotFoundError} when the namespace has no such node.
+   */
+  async get(nodeIdInput: unknown): Promise<NodeInfo> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    return toNodeInfo(await this.containerOf(nodeId));
+  }
+}

@@ -1,0 +1,206 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { inject, injectable } from 'tsyringe';
+import type { NodesConfig } from '../config.js';
+import type { ContainerEngine, ExecResult } from '../engine/container-engine.js';
+import { EngineError, ProcessNotFoundError, TimeoutError, ValidationError, WrongStateError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { NodeService } from '../node/node-service.js';
+import { NodeIdSchema, ProcessIdSchema, type NodeId } from '../schemas/common.js';
+import { parseInput } from '../schemas/parse.js';
+import {
+  KillOptionsSchema,
+  OutputQuerySchema,
+  OutputStreamSchema,
+  ProcessConfigSchema,
+  WaitOptionsSchema,
+  type KillOptions,
+  type OutputChunk,
+  type OutputQuery,
+  type ProcessConfig,
+  type ProcessRecord,
+  type WaitOptions,
+} from '../schemas/process.js';
+import { TOKENS } from '../tokens.js';
+import { KILL_SCRIPT, LAUNCH_SCRIPT, OUTPUT_SCRIPT, READ_SCRIPT } from './node-scripts.js';
+import { parseRecords, toRecord } from './process-records.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LAUNCHER_FILE = `launch-${createHash('sha256').update(LAUNCH_SCRIPT).digest('hex').slice(0, 12)}.sh`;
+/** Installs the launcher as a file once per container (so `ps` in the node shows a short line), then runs it. */
+const RUN_LAUNCHER = 'f=$1; shift; [ -f "$f" ] || { mkdir -p "${f%/*}" && cat > "$f.$$" && mv "$f.$$" "$f"; } || exit 97; exec /bin/sh "$f" "$@"';
+
+/** Processes run in nodes with `exec`: start, read, follow, kill, wait. Records live inside the node. */
+@injectable()
+export class ProcessService {
+  constructor(
+    @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
+    @inject(TOKENS.Config) private readonly config: NodesConfig,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(NodeService) private readonly nodes: NodeService,
+  ) {}
+
+  /** The node's container id, when it is running. @throws {WrongStateError} otherwise. */
+  private async runningContainer(nodeId: NodeId): Promise<string> {
+    const container = await this.nodes.containerOf(nodeId);
+    if (container.state !== 'running') {
+      const exit = container.exitCode === undefined ? '' : `, exit code ${container.exitCode}`;
+      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}${exit})`);
+    }
+    return container.id;
+  }
+
+  /** Runs one of the node scripts with `sh -c`; records are readable in a stopped node only after a reset. */
+  private async script(containerId: string, script: string, args: string[], extra: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return this.engine.exec(containerId, { cmd: ['/bin/sh', '-c', script, 'nodes', ...args], ...extra });
+  }
+
+  /**
+   * Starts a process in a running node (schema `ProcessConfigSchema`: the spec's `run_process_on_node` config)
+   * and returns at once with its record. Mirrors `POST /containers/{id}/exec` + `/exec/{id}/start`: the command
+   * runs in its own session under a supervisor inside the node, so it outlives this call and the manager.
+   * @throws {ValidationError} on an invalid config or a working directory that does not exist in the node.
+   * @throws {NodeNotFoundError} when the node does not exist. @throws {WrongStateError} when it is not running.
+   */
+  async start(nodeIdInput: unknown, configInput: unknown): Promise<ProcessRecord> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const config = parseInput(ProcessConfigSchema, configInput, 'process config');
+    const processId = `p-${randomBytes(6).toString('hex')}`;
+    const meta = JSON.stringify({
+      name: config.name,
+      command: config.command,
+      path: config.path,
+      envKeys: Object.keys(config.env),
+      timeoutMs: config.timeoutMs,
+    });
+    const mode = typeof config.command === 'string' ? 'shell' : 'argv';
+    const argv = typeof config.command === 'string' ? [config.command] : config.command;
+    const result = await this.nodes.withNodeLock(nodeId, async () => {
+      const containerId = await this.runningContainer(nodeId);
+      const args = [
+        `${this.config.stateDir}/bin/${LAUNCHER_FILE}`,
+        this.config.stateDir,
+        processId,
+        config.path,
+        String(this.config.outputCapBytes),
+        String(config.timeoutMs ?? 0),
+        '5000',
+        mode,
+        meta,
+        ...argv,
+      ];
+      return this.engine.exec(containerId, {
+        cmd: ['/bin/sh', '-c', RUN_LAUNCHER, 'nodes', ...args],
+        env: config.env,
+        stdin: LAUNCH_SCRIPT,
+      });
+    });
+    const message = result.stderr.toString('utf8').trim();
+    if (result.exitCode === 96) throw new ValidationError(`invalid process config: path: ${message}`, [`path: ${message}`]);
+    if (result.exitCode !== 0) {
+      throw new EngineError(`process "${config.name}" could not be started on node "${nodeId}": ${message || `launcher exit code ${result.exitCode}`}`);
+    }
+    this.logger.info({ nodeId, processId, name: config.name }, 'process started');
+    return this.get(nodeId, processId);
+  }
+
+  /** Records of the given processes of a node, all when `processIds` is empty. */
+  private async read(nodeId: NodeId, processIds: string[]): Promise<ProcessRecord[]> {
+    const container = await this.nodes.containerOf(nodeId);
+    if (container.state !== 'running') {
+      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}); its processes can be read again after a reset`);
+    }
+    const result = await this.script(container.id, READ_SCRIPT, [this.config.stateDir, ...processIds]);
+    const raw = parseRecords(result.stdout.toString('utf8'));
+    return [...raw].map(([id, r]) => toRecord(nodeId, id, r, this.config.outputCapBytes));
+  }
+
+  /**
+   * The record of one process (schema `ProcessRecordSchema`).
+   * @throws {ProcessNotFoundError} when the node has no such process. @throws {NodeNotFoundError}
+   */
+  async get(nodeIdInput: unknown, processIdInput: unknown): Promise<ProcessRecord> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
+    const [record] = await this.read(nodeId, [processId]);
+    if (!record) throw new ProcessNotFoundError(nodeId, processId);
+    return record;
+  }
+
+  /** Every process started in the node since it was created, oldest first (including those lost in resets). */
+  async list(nodeIdInput: unknown): Promise<ProcessRecord[]> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const records = await this.read(nodeId, []);
+    return records.sort((a, b) => a.startedAtMs - b.startedAtMs || a.processId.localeCompare(b.processId));
+  }
+
+  /**
+   * Reads one output stream of a process from a byte offset (schema `OutputQuerySchema`), so that a client can
+   * page or resume. At most `outputCapBytes` of each stream are kept; `truncated` says when more was written.
+   * @returns schema `OutputChunkSchema`. @throws {ProcessNotFoundError} @throws {NodeNotFoundError}
+   */
+  async output(nodeIdInput: unknown, processIdInput: unknown, streamInput: unknown, queryInput: OutputQuery = {}): Promise<OutputChunk> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
+    const stream = parseInput(OutputStreamSchema, streamInput, 'output stream');
+    const query = parseInput(OutputQuerySchema, queryInput, 'output query');
+    const record = await this.get(nodeId, processId);
+    const containerId = (await this.nodes.containerOf(nodeId)).id;
+    const cap = this.config.outputCapBytes;
+    const limit = Math.max(0, Math.min(query.limitBytes, cap - query.offset));
+    const result = await this.script(containerId, OUTPUT_SCRIPT, [this.config.stateDir, processId, stream, String(query.offset), String(limit)]);
+    if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
+    const newline = result.stdout.indexOf(0x0a);
+    const size = Number(result.stdout.subarray(0, newline).toString('utf8'));
+    const data = result.stdout.subarray(newline + 1);
+    const totalBytes = Math.min(size, cap);
+    const nextOffset = query.offset + data.length;
+    return {
+      data: data.toString('utf8'),
+      offset: query.offset,
+      nextOffset,
+      totalBytes,
+      truncated: size > cap,
+      complete: record.status !== 'running' && nextOffset >= totalBytes,
+    };
+  }
+
+  /**
+   * Kills a process and every process of its group inside the node: sends `signal` (default SIGTERM), then
+   * SIGKILL after `graceMs` (default 5000 ms), and returns the final record once the group is gone. The Engine
+   * API has no call to kill an exec, so this runs `kill` in the node. Killing an ended process kills what is left
+   * of its group (background children) and keeps its record as it was.
+   * @throws {ProcessNotFoundError} @throws {NodeNotFoundError} @throws {WrongStateError} when the node is not running.
+   */
+  async kill(nodeIdInput: unknown, processIdInput: unknown, optionsInput: KillOptions = {}): Promise<ProcessRecord> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
+    const options = parseInput(KillOptionsSchema, optionsInput, 'kill options');
+    const containerId = await this.runningContainer(nodeId);
+    const result = await this.script(containerId, KILL_SCRIPT, [this.config.stateDir, processId, options.signal, String(options.graceMs)], {
+      timeoutMs: options.graceMs + 15_000,
+    });
+    if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
+    if (result.exitCode === 4) throw new EngineError(`process "${processId}" on node "${nodeId}" is still alive after SIGKILL`);
+    this.logger.info({ nodeId, processId, signal: options.signal }, 'process killed');
+    return this.get(nodeId, processId);
+  }
+
+  /**
+   * Waits until a process ends and returns its final record.
+   * @throws {TimeoutError} when it still runs after `timeoutMs` (default 60000 ms); the process goes on.
+   * @throws {ProcessNotFoundError} @throws {NodeNotFoundError}
+   */
+  async wait(nodeIdInput: unknown, processIdInput: unknown, optionsInput: WaitOptions = {}): Promise<ProcessRecord> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
+    const options = parseInput(WaitOptionsSchema, optionsInput, 'wait options');
+    const deadline = Date.now() + options.timeoutMs;
+    for (let pollMs = 25; ; pollMs = Math.min(pollMs * 2, 500)) {
+      const record = await this.get(nodeId, processId);
+      if (record.status !== 'running') return record;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new TimeoutError(`process "${processId}" on node "${nodeId}" still runs after ${options.timeoutMs} ms`);
+      await sleep(Math.min(pollMs, left));
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Our id of a node: `n-` and 12 lowercase hex digits. It survives a reset; the container id does not. */
+export const NodeIdSchema = z
+  .string()
+  .regex(/^n-[0-9a-f]{12}$/, 'must be a node id such as "n-3f2a9c1b7d04"')
+  .describe('node id');
+export type NodeId = z.infer<typeof NodeIdSchema>;
+
+/** Our id of a process: `p-` and 12 lowercase hex digits. */
+export const ProcessIdSchema = z
+  .string()
+  .regex(/^p-[0-9a-f]{12}$/, 'must be a process id such as "p-3f2a9c1b7d04"')
+  .describe('process id');
+export type ProcessId = z.infer<typeof ProcessIdSchema>;
+
+/** Environment variables: names as POSIX shells accept them, values any string. */
+export const EnvSchema = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _, not starting with a digit'),
+  z.string(),
+);
+export type Env = z.infer<typeof EnvSchema>;
+
+/** An absolute path inside the node. */
+export const AbsolutePathSchema = z
+  .string()
+  .min(1)
+  .refine((p) => p.startsWith('/'), 'must be an absolute path (starting with "/")')
+  .refine((p) => !p.includes('\0'), 'must not contain NUL bytes');
+
+/** Docker's container states, as the Engine API reports them in `State.Status`. */
+export const ContainerStateSchema = z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
+export type ContainerState = z.infer<typeof ContainerStateSchema>;

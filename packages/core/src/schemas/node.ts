@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { ContainerStateSchema, EnvSchema, NodeIdSchema, AbsolutePathSchema } from './common.js';
+
+/** Label keys under this prefix are ours; a node spec may not set them. */
+export const RESERVED_LABEL_PREFIX = 'io.nodes.';
+
+/**
+ * What a node is made from. Every field is optional: the spec's `create_node` takes no args.
+ * - `image`: image reference; default: the config's `defaultImage`. Pulled when missing (see `pullPolicy`).
+ * - `name`: a DNS label, unique per namespace among live nodes; also the container's hostname.
+ * - `env`: environment of the node's main process and, merged under each process's own env, of its processes.
+ * - `labels`: extra container labels; keys under `io.nodes.` are reserved.
+ * - `command`: the node's main process, an argv array or a shell line; default: one that sleeps until stopped.
+ * - `workingDir`: absolute working directory of the main process; default: the image's.
+ * - `memoryBytes`, `nanoCpus`: limits, as Docker's `HostConfig.Memory` and `HostConfig.NanoCpus` (1e9 = 1 CPU).
+ */
+export const NodeSpecSchema = z
+  .object({
+    image: z.string().min(1).max(512).optional(),
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: a-z, 0-9 and -, at most 63 characters')
+      .optional(),
+    env: EnvSchema.optional(),
+    labels: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .refine((k) => !k.startsWith(RESERVED_LABEL_PREFIX), `label keys under "${RESERVED_LABEL_PREFIX}" are reserved`),
+        z.string(),
+      )
+      .optional(),
+    command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
+    workingDir: AbsolutePathSchema.optional(),
+    memoryBytes: z.number().int().min(6 * 1024 * 1024).optional(),
+    nanoCpus: z.number().int().min(1_000_000).optional(),
+  })
+  .strict();
+export type NodeSpec = z.infer<typeof NodeSpecSchema>;
+
+/**
+ * A node as the engine records it (read back from its container's labels and state).
+ * Times are ISO 8601. `spec` is what the node was created from, with env values replaced by `"***"`.
+ */
+export const NodeSchema = z.object({
+  nodeId: NodeIdSchema,
+  name: z.string().optional(),
+  namespace: z.string(),
+  image: z.string(),
+  state: ContainerStateSchema,
+  exitCode: z.number().int().optional(),
+  containerId: z.string(),
+  createdAt: z.string(),
+  resetAt: z.string().optional(),
+  resets: z.number().int(),
+  labels: z.record(z.string(), z.string()),
+  spec: NodeSpecSchema,
+});
+export type NodeInfo = z.infer<typeof NodeSchema>;

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { AbsolutePathSchema, EnvSchema } from './common.js';
+
+/**
+ * How to start a process in a node: the spec's `run_process_on_node` `config`.
+ * - `name`: a label for people; not unique.
+ * - `path`: absolute working directory inside the node; default `/`. It must exist.
+ * - `command`: a shell command line run with `/bin/sh -c`, or an argv array run as it is.
+ * - `env`: added to the node's environment for this process only. Values are never logged or echoed back.
+ * - `timeoutMs`: optional; when the process runs longer it is killed and recorded as `timed_out`.
+ */
+export const ProcessConfigSchema = z
+  .object({
+    name: z.string().min(1).max(256).default('process'),
+    path: AbsolutePathSchema.default('/'),
+    command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+    env: EnvSchema.default({}),
+    timeoutMs: z.number().int().positive().max(30 * 24 * 3600 * 1000).optional(),
+  })
+  .strict();
+export type ProcessConfig = z.input<typeof ProcessConfigSchema>;
+export type ResolvedProcessConfig = z.output<typeof ProcessConfigSchema>;
+
+/** Signals a process may be killed with; `SIG` prefix optional. */
+export const SignalSchema = z
+  .string()
+  .transform((s) => s.toUpperCase().replace(/^SIG/, ''))
+  .pipe(z.enum(['TERM', 'KILL', 'INT', 'HUP', 'QUIT', 'USR1', 'USR2', 'ALRM']));
+export type Signal = z.output<typeof SignalSchema>;
+
+/**
+ * Status of a process: `running`; `exited` on its own; `killed` by `killProcess`; `timed_out` when its
+ * `timeoutMs` ran out; `lost` when its node was reset or removed under it (its exit code is then 137, SIGKILL,
+ * as the engine kills a removed container's processes), or its supervisor inside the node died.
+ */
+export const ProcessStatusSchema = z.enum(['running', 'exited', 'killed', 'timed_out', 'lost']);
+export type ProcessStatus = z.infer<typeof ProcessStatusSchema>;
+
+/**
+ * The record of one process, read from the node where it is kept (so it survives a restart of the manager).
+ * Times are ISO 8601 and Unix ms; `exitCode` and `endedAt` are set once the status is not `running`; `signal`
+ * names the signal that ended it (`SIGTERM`…), when one did. Env values are never part of it, only `envKeys`.
+ * `stdoutBytes`/`stderrBytes` count what is kept (at most `outputCapBytes`); `truncated` says output was cut.
+ */
+export const ProcessRecordSchema = z.object({
+  processId: z.string(),
+  nodeId: z.string(),
+  name: z.string(),
+  command: z.union([z.string(), z.array(z.string())]),
+  path: z.string(),
+  envKeys: z.array(z.string()),
+  timeoutMs: z.number().optional(),
+  status: ProcessStatusSchema,
+  exitCode: z.number().int().optional(),
+  signal: z.string().optional(),
+  pid: z.number().int().optional(),
+  startedAt: z.string(),
+  startedAtMs: z.number(),
+  endedAt: z.string().optional(),
+  endedAtMs: z.number().optional(),
+  stdoutBytes: z.number().int(),
+  stderrBytes: z.number().int(),
+  truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+});
+export type ProcessRecord = z.infer<typeof ProcessRecordSchema>;
+
+/** Which stream of a process to read. */
+export const OutputStreamSchema = z.enum(['stdout', 'stderr']);
+export type OutputStream = z.infer<typeof OutputStreamSchema>;
+
+/**
+ * A request for output: `offset` in bytes from the start of the stream, at most `limitBytes` (default 1 MiB).
+ */
+export const OutputQuerySchema = z
+  .object({
+    offset: z.number().int().min(0).default(0),
+    limitBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .default(1024 * 1024),
+  })
+  .strict();
+export type OutputQuery = z.input<typeof OutputQuerySchema>;
+
+/**
+ * A slice of one output stream: `data` (UTF-8 text; a multibyte character cut at a slice edge shows as U+FFFD),
+ * the `offset` it starts at and `nextOffset` to resume from (bytes), `totalBytes` kept so far, `truncated` when
+ * the stream was cut at the cap, and `complete` once the process has ended and nothing more will come.
+ */
+export const OutputChunkSchema = z.object({
+  data: z.string(),
+  offset: z.number().int(),
+  nextOffset: z.number().int(),
+  totalBytes: z.number().int(),
+  truncated: z.boolean(),
+  complete: z.boolean(),
+});
+export type OutputChunk = z.infer<typeof OutputChunkSchema>;
+
+/** Options of `killProcess`: the first signal (default TERM) and how long to wait before SIGKILL (ms, default 5000). */
+export const KillOptionsSchema = z
+  .object({
+    signal: SignalSchema.default('TERM'),
+    graceMs: z.number().int().min(0).max(600_000).default(5_000),
+  })
+  .strict();
+export type KillOptions = z.input<typeof KillOptionsSchema>;
+
+/** Options of `waitProcess`: how long to wait for the end (ms, default 60000). */
+export const WaitOptionsSchema = z
+  .object({
+    timeoutMs: z.number().int().positive().max(24 * 3600 * 1000).default(60_000),
+  })
+  .strict();
+export type WaitOptions = z.input<typeof WaitOptionsSchema>;
