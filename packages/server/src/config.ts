@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { NodesOptions } from '@nodes/core';
+
+/**
+ * The server's environment: `NODES_HOST` (default 127.0.0.1), `NODES_PORT` (default 8080), `NODES_LOG_LEVEL`
+ * (pino level, default info), `NODES_SHUTDOWN_TIMEOUT_MS` (default 10000), and core options:
+ * `NODES_NAMESPACE`, `NODES_DEFAULT_IMAGE`, `DOCKER_HOST`, `NODES_ENGINE_TIMEOUT_MS`, `NODES_PULL_POLICY`,
+ * `NODES_OUTPUT_CAP_BYTES`.
+ */
+export const ServerEnvSchema = z.object({
+  NODES_HOST: z.string().min(1).default('127.0.0.1'),
+  NODES_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  NODES_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODES_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  NODES_NAMESPACE: z.string().optional(),
+  NODES_DEFAULT_IMAGE: z.string().optional(),
+  DOCKER_HOST: z.string().optional(),
+  NODES_ENGINE_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+  NODES_PULL_POLICY: z.enum(['missing', 'never']).optional(),
+  NODES_OUTPUT_CAP_BYTES: z.coerce.number().int().positive().optional(),
+});
+export type ServerEnv = z.infer<typeof ServerEnvSchema>;
+
+/** Core options from the server's environment. */
+export function coreOptionsOf(env: ServerEnv): NodesOptions {
+  return {
+    namespace: env.NODES_NAMESPACE,
+    defaultImage: env.NODES_DEFAULT_IMAGE,
+    dockerHost: env.DOCKER_HOST,
+    engineTimeoutMs: env.NODES_ENGINE_TIMEOUT_MS,
+    pullPolicy: env.NODES_PULL_POLICY,
+    outputCapBytes: env.NODES_OUTPUT_CAP_BYTES,
+  };
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { pino } from 'pino';
+import { createNodeManager, parseInput } from '@nodes/core';
+import { createApp } from './app.js';
+import { ServerEnvSchema, coreOptionsOf } from './config.js';
+
+/** env -> config -> core -> listen -> graceful shutdown. Nodes are the user's: they are left running on exit. */
+async function main(): Promise<void> {
+  const env = parseInput(ServerEnvSchema, process.env, 'server environment');
+  const logger = pino({ level: env.NODES_LOG_LEVEL, base: { service: '@nodes/server' } });
+  const core = createNodeManager(coreOptionsOf(env), { logger });
+  const server = createServer(createApp(core, { logger }).callback());
+  server.listen(env.NODES_PORT, env.NODES_HOST);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.NODES_PORT;
+  logger.info({ host: env.NODES_HOST, port, namespace: core.namespace, engine: core.endpoint }, `listening on http://${env.NODES_HOST}:${port}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    const force = setTimeout(() => {
+      logger.warn({ timeoutMs: env.NODES_SHUTDOWN_TIMEOUT_MS }, 'requests still in flight at the shutdown deadline; closing them');
+      server.closeAllConnections();
+    }, env.NODES_SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    server.close(() => {
+      logger.info({}, 'stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`@nodes/server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import type { Context } from 'koa';
+import { NodeError, parseInput, type NodeManager } from '@nodes/core';
+import type { RpcState } from '../middleware/errors.js';
+import { RequestEnvelopeSchema } from './envelope.js';
+import { METHODS } from './methods.js';
+
+/** Raw body text of a request, kept by the body parser so that invalid JSON can be echoed back. */
+export type WithRawBody = { rawBody?: string };
+
+/**
+ * `POST /`: validates the spec's envelope, finds the method, validates its args with the method's schema, calls
+ * core and answers `{request, result: {status: 'success', message, ...}}`. Failures are thrown to the failure
+ * middleware, which answers in the same shape.
+ * @throws {NodeError} `invalid_request` for a body that is not a JSON object, `unknown_method`,
+ *   `validation_failed`, and whatever core throws.
+ */
+export async function dispatch(core: NodeManager, ctx: Context): Promise<void> {
+  const state = ctx.state as RpcState;
+  const body = (ctx.request as unknown as { body?: unknown }).body;
+  state.request = body;
+  const envelope = parseInput(RequestEnvelopeSchema, body, 'request');
+  const method = Object.hasOwn(METHODS, envelope.method) ? METHODS[envelope.method] : undefined;
+  if (!method) {
+    throw new NodeError('unknown_method', `unknown method "${envelope.method}"; known: ${Object.keys(METHODS).join(', ')}`);
+  }
+  state.failure = method.failure;
+  const args = parseInput(method.args, envelope.args ?? {}, `args of ${envelope.method}`);
+  const extra = await method.run(core, args);
+  ctx.status = 200;
+  ctx.body = { request: body, result: { status: 'success', message: method.success, ...extra } };
+}

@@ -1,0 +1,80 @@
+import { PassThrough } from 'node:stream';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { NodeIdSchema, ProcessIdSchema, parseInput, type NodeManager } from '@nodes/core';
+import { toWireProcess } from '../rpc/wire.js';
+
+/** How often a followed stream asks the node for new output (ms). */
+export const FOLLOW_POLL_MS = 250;
+
+const QuerySchema = z.object({
+  follow: z.enum(['0', '1', 'true', 'false']).optional(),
+  stdout_offset: z.coerce.number().int().min(0).optional(),
+  stderr_offset: z.coerce.number().int().min(0).optional(),
+});
+
+/** `Last-Event-ID` is `<stdout offset>,<stderr offset>`: where the client has read up to, in bytes. */
+function parseEventId(id: string | undefined): [number, number] | undefined {
+  const m = /^(\d+),(\d+)$/.exec(id?.trim() ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/**
+ * `GET /nodes/:node_id/processes/:process_id/logs[?follow=1]`: a process's output as Server-Sent Events.
+ * Events: `stdout` and `stderr` with data `{"data": "...", "offset": N}`, each with id
+ * `<stdout offset>,<stderr offset>` (bytes read so far), so that a client reconnecting with `Last-Event-ID` gets
+ * exactly the rest; then `end` with the final process record. Without `follow` it ends after what is there now.
+ * @throws {NodeError} before the stream starts (unknown node or process, bad query), answered as JSON.
+ */
+export async function streamLogs(core: NodeManager, ctx: Context): Promise<void> {
+  const nodeId = parseInput(NodeIdSchema, ctx.params.node_id, 'node id');
+  const processId = parseInput(ProcessIdSchema, ctx.params.process_id, 'process id');
+  const query = parseInput(QuerySchema, ctx.query, 'query');
+  const follow = query.follow === '1' || query.follow === 'true';
+  const resume = parseEventId(ctx.get('Last-Event-ID'));
+  let stdoutOffset = resume?.[0] ?? query.stdout_offset ?? 0;
+  let stderrOffset = resume?.[1] ?? query.stderr_offset ?? 0;
+  await core.getProcess(nodeId, processId);
+
+  const out = new PassThrough();
+  ctx.req.socket.setTimeout(0);
+  ctx.status = 200;
+  ctx.type = 'text/event-stream';
+  ctx.set('Cache-Control', 'no-cache');
+  ctx.set('X-Accel-Buffering', 'no');
+  ctx.body = out;
+  let closed = false;
+  ctx.req.on('close', () => {
+    closed = true;
+  });
+  const send = (event: string, data: unknown, id?: string) => {
+    out.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+
+  void (async () => {
+    try {
+      for (;;) {
+        const stdout = await core.getProcessOutput(nodeId, processId, 'stdout', { offset: stdoutOffset });
+        const stderr = await core.getProcessOutput(nodeId, processId, 'stderr', { offset: stderrOffset });
+        if (stdout.data.length > 0 || stdout.nextOffset > stdoutOffset) {
+          stdoutOffset = stdout.nextOffset;
+          send('stdout', { data: stdout.data, offset: stdout.offset }, `${stdoutOffset},${stderrOffset}`);
+        }
+        if (stderr.data.length > 0 || stderr.nextOffset > stderrOffset) {
+          stderrOffset = stderr.nextOffset;
+          send('stderr', { data: stderr.data, offset: stderr.offset }, `${stdoutOffset},${stderrOffset}`);
+        }
+        if ((stdout.complete && stderr.complete) || !follow || closed) {
+          if (!closed) send('end', { process: toWireProcess(await core.getProcess(nodeId, processId)) }, `${stdoutOffset},${stderrOffset}`);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+      }
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      if (!closed) send('error', { code: e.code ?? 'internal_error', detail: e.code ? e.message : 'internal error' });
+    } finally {
+      out.end();
+    }
+  })();
+}
