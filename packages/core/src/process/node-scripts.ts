@@ -2,14 +2,21 @@
  * The POSIX shell scripts that keep processes and their records inside the node, so that they outlive the
  * manager. They need `/bin/sh`, `setsid`, `mkfifo`, `head`, `tail`, `wc` and `kill`, as busybox and coreutils
  * give. Layout of a process's record, under `<stateDir>/processes/<processId>/`:
- * `meta.json` (name, command, path, env keys), `started_at` / `ended_at` (Unix ms; second precision where `date`
- * has no `%N`), `pid` (the process group leader), `supervisor`, `stdout` / `stderr` (at most cap+1 bytes: a
+ * `meta.json` (name, command, path, env keys), `started_at` / `ended_at` (Unix ms; where `date` has no `%N`, busybox's
+ * `adjtimex` gives ms, else second precision), `pid` (the process group leader), `supervisor`, `stdout` / `stderr` (at most cap+1 bytes: a
  * size above the cap means cut), `exit_code`, and markers `kill_requested`, `timed_out`, `lost`.
  */
 
 /** Shared shell functions. */
 const COMMON = `
-now_ms() { t=$(date +%s%N 2>/dev/null); case $t in *N|'') echo $(( $(date +%s) * 1000 ));; *) echo $(( t / 1000000 ));; esac; }
+now_ms() {
+  t=$(date +%s%N 2>/dev/null)
+  case $t in *N|'') ;; *) echo $(( t / 1000000 )); return;; esac
+  # busybox date has no %N; its adjtimex applet reads the clock in microseconds without changing it.
+  t=$(adjtimex 2>/dev/null | awk '/tv_sec/ {s=$2} /tv_usec/ {u=$2} END {if (s) printf "%d%03d", s, u / 1000}')
+  [ -n "$t" ] && { echo "$t"; return; }
+  echo $(( $(date +%s) * 1000 ))
+}
 secs() { printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )); }
 alive() { kill -0 -- "-$1" 2>/dev/null; }
 `;

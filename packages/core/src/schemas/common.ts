@@ -15,10 +15,13 @@ export const ProcessIdSchema = z
 export type ProcessId = z.infer<typeof ProcessIdSchema>;
 
 /** Environment variables: names as POSIX shells accept them, values any string. */
-export const EnvSchema = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _, not starting with a digit'),
-  z.string(),
-);
+export const EnvSchema = z.record(z.string(), z.string()).superRefine((env, ctx) => {
+  for (const key of Object.keys(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'env names are letters, digits and _, not starting with a digit' });
+    }
+  }
+});
 export type Env = z.infer<typeof EnvSchema>;
 
 /** An absolute path inside the node. */

@@ -23,13 +23,14 @@ export const NodeSpecSchema = z
       .optional(),
     env: EnvSchema.optional(),
     labels: z
-      .record(
-        z
-          .string()
-          .min(1)
-          .refine((k) => !k.startsWith(RESERVED_LABEL_PREFIX), `label keys under "${RESERVED_LABEL_PREFIX}" are reserved`),
-        z.string(),
-      )
+      .record(z.string().min(1), z.string())
+      .superRefine((labels, ctx) => {
+        for (const key of Object.keys(labels)) {
+          if (key.startsWith(RESERVED_LABEL_PREFIX)) {
+            ctx.addIssue({ code: 'custom', path: [key], message: `label keys under "${RESERVED_LABEL_PREFIX}" are reserved` });
+          }
+        }
+      })
       .optional(),
     command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
     workingDir: AbsolutePathSchema.optional(),

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import type { ExecutionContext, TestFn } from 'ava';
+import { createNodeManager, LABELS, type NodeManager, type NodesOptions } from '@nodes/core';
+
+/** Label every container made by the tests carries, with this run's id: the sweep removes by it. */
+export const TEST_RUN_LABEL = 'io.nodes.test-run';
+export const TEST_RUN_ID = process.env.NODES_TEST_RUN_ID ?? `run-${randomBytes(4).toString('hex')}`;
+
+/** The image nodes use in tests: built offline by scripts/ensure-image. */
+export const TEST_IMAGE = process.env.NODES_DEFAULT_IMAGE ?? 'busybox:latest';
+
+/** A dockerode client for checking, from outside, what the code under test did. */
+export const docker = new Docker();
+
+/** A fresh namespace for one test file, so files running in parallel never see each other's nodes. */
+export function testNamespace(file: string): string {
+  return `test-${file}-${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
+}
+
+/** Labels every node spec in the tests carries. */
+export const testLabels = (): Record<string, string> => ({ [TEST_RUN_LABEL]: TEST_RUN_ID });
+
+/** A manager on the real engine in its own namespace. */
+export function testManager(namespace: string, options: NodesOptions = {}): NodeManager {
+  return createNodeManager({ namespace, defaultImage: TEST_IMAGE, pullPolicy: 'never', ...options });
+}
+
+/** Fails fast, with a clear message, when no engine answers. */
+export async function requireEngine(): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new Error(`no Docker engine answers (${String(error)}): run ./scripts/test, which starts one`);
+  }
+}
+
+/** Removes every container of a namespace: the `after.always` sweep. */
+export async function sweepNamespace(namespace: string): Promise<void> {
+  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`] }) });
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+/** Containers of a node, found by label from outside. */
+export async function containersOfNode(namespace: string, nodeId: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`, `${LABELS.nodeId}=${nodeId}`] }),
+  });
+}
+
+/** Runs a command in a container with `docker exec` and returns its stdout (stderr dropped), to check from outside. */
+export async function execIn(containerId: string, cmd: string[]): Promise<{ exitCode: number; stdout: string }> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  const { PassThrough } = await import('node:stream');
+  const out = new PassThrough().on('data', (b: Buffer) => chunks.push(b));
+  docker.modem.demuxStream(stream, out, new PassThrough());
+  await new Promise((resolve) => stream.on('end', resolve));
+  for (;;) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, stdout: Buffer.concat(chunks).toString('utf8') };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Sets up a test file on the real engine: fails fast without an engine, gives it a namespace and a manager, and
+ * sweeps the namespace's containers after all tests, even failed ones.
+ */
+export function useEngine(test: TestFn, file: string, options: NodesOptions = {}): { namespace: string; manager: NodeManager } {
+  const namespace = testNamespace(file);
+  const manager = testManager(namespace, options);
+  test.before(requireEngine);
+  test.after.always(() => sweepNamespace(namespace));
+  return { namespace, manager };
+}
+
+/** Creates a labelled node and removes it when the test ends, pass or fail. */
+export async function nodeFor(t: ExecutionContext, manager: NodeManager, spec: Record<string, unknown> = {}) {
+  const node = await manager.createNode({ ...spec, labels: { ...testLabels(), ...(spec.labels as object) } });
+  t.teardown(() => manager.removeNode(node.nodeId).catch(() => undefined));
+  return node;
+}

@@ -1,0 +1,38 @@
+import test from 'ava';
+import { NodeSpecSchema, ProcessConfigSchema, ValidationError, parseInput, SignalSchema } from '@nodes/core';
+
+test('a node spec may be empty, as the spec\'s create_node has no args', (t) => {
+  t.deepEqual(parseInput(NodeSpecSchema, {}, 'node spec'), {});
+});
+
+test('a node spec refuses reserved label keys and unknown fields', (t) => {
+  t.throws(() => parseInput(NodeSpecSchema, { labels: { 'io.nodes.node-id': 'x' } }, 'node spec'), {
+    instanceOf: ValidationError,
+    message: /labels\.io\.nodes\.node-id: label keys under "io\.nodes\." are reserved/,
+  });
+  t.throws(() => parseInput(NodeSpecSchema, { imag: 'x' }, 'node spec'), { instanceOf: ValidationError, message: /imag/ });
+});
+
+test('a process config defaults its path to / and its env to {}', (t) => {
+  const config = parseInput(ProcessConfigSchema, { command: 'true' }, 'process config');
+  t.is(config.path, '/');
+  t.deepEqual(config.env, {});
+  t.is(config.name, 'process');
+});
+
+test('a process config refuses a relative working directory and bad env names', (t) => {
+  t.throws(() => parseInput(ProcessConfigSchema, { command: 'true', path: 'tmp' }, 'process config'), {
+    instanceOf: ValidationError,
+    message: /path: must be an absolute path/,
+  });
+  t.throws(() => parseInput(ProcessConfigSchema, { command: 'true', env: { '1A': 'x' } }, 'process config'), {
+    instanceOf: ValidationError,
+    message: /env/,
+  });
+});
+
+test('signals are accepted with or without the SIG prefix', (t) => {
+  t.is(SignalSchema.parse('sigkill'), 'KILL');
+  t.is(SignalSchema.parse('TERM'), 'TERM');
+  t.false(SignalSchema.safeParse('SIGFOO').success);
+});
