@@ -8,7 +8,7 @@ test('a node spec may be empty, as the spec\'s create_node has no args', (t) => 
 test('a node spec refuses reserved label keys and unknown fields', (t) => {
   t.throws(() => parseInput(NodeSpecSchema, { labels: { 'io.nodes.node-id': 'x' } }, 'node spec'), {
     instanceOf: ValidationError,
-    message: /labels\.io\.nodes\.node-id: label keys under "io\.nodes\." are reserved/,
+    message: /labels\.io\.nodes\.node-id: label key "io\.nodes\.node-id" is reserved/,
   });
   t.throws(() => parseInput(NodeSpecSchema, { imag: 'x' }, 'node spec'), { instanceOf: ValidationError, message: /imag/ });
 });

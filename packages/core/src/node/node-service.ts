@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
-import { ConflictError, NodeError, NodeNotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NodeError, NodeNotFoundError, ValidationError, WrongStateError } from '../errors.js';
 import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
 import { NodeIdSchema, type NodeId } from '../schemas/common.js';
@@ -20,6 +20,9 @@ import { currentContainers, specOf, toNodeInfo } from './node-records.js';
  * processes. With `HostConfig.Init` the init forwards SIGTERM to it, and the trap ends it at once.
  */
 export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+
+/** How long a new container is watched for a main process that exits at once (ms). */
+export const START_SETTLE_MS = 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -122,6 +125,7 @@ export class NodeService {
     }
     try {
       await this.engine.startContainer(containerId);
+      await this.assertStaysUp(nodeId, containerId);
     } catch (error) {
       await this.engine.removeContainer(containerId).catch((cleanupError: unknown) =>
         this.logger.warn({ nodeId, containerId, err: String(cleanupError) }, 'could not remove a container that failed to start'),
@@ -131,6 +135,25 @@ export class NodeService {
         : error;
     }
     return containerId;
+  }
+
+  /**
+   * A main process that cannot be run (not found, not executable) still gives a started container: the init
+   * process starts, fails to exec it and exits. Watch the container for `START_SETTLE_MS` so such a node fails
+   * to start instead of being handed out dead.
+   */
+  private async assertStaysUp(nodeId: string, containerId: string): Promise<void> {
+    const deadline = Date.now() + START_SETTLE_MS;
+    for (;;) {
+      const c = await this.engine.inspectContainer(containerId);
+      if (!c || (c.state !== 'running' && c.state !== 'created')) {
+        const code = c?.exitCode;
+        const hint = code === 127 ? ': command not found' : code === 126 ? ': command not executable' : '';
+        throw new WrongStateError(`its main process exited at once (state: ${c?.state ?? 'removed'}, exit code ${code ?? 'unknown'}${hint})`);
+      }
+      if (Date.now() >= deadline) return;
+      await sleep(25);
+    }
   }
 
   private async infoOf(nodeId: string, containerId: string): Promise<NodeInfo> {

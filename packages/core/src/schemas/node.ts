@@ -1,15 +1,17 @@
 import { z } from 'zod';
+import { LABELS } from '../node/labels.js';
 import { ContainerStateSchema, EnvSchema, NodeIdSchema, AbsolutePathSchema } from './common.js';
 
-/** Label keys under this prefix are ours; a node spec may not set them. */
+/** Label keys under this prefix are ours; a node spec may not set those that @nodes itself writes (`LABELS`). */
 export const RESERVED_LABEL_PREFIX = 'io.nodes.';
+const RESERVED_LABELS = new Set<string>(Object.values(LABELS));
 
 /**
  * What a node is made from. Every field is optional: the spec's `create_node` takes no args.
  * - `image`: image reference; default: the config's `defaultImage`. Pulled when missing (see `pullPolicy`).
  * - `name`: a DNS label, unique per namespace among live nodes; also the container's hostname.
  * - `env`: environment of the node's main process and, merged under each process's own env, of its processes.
- * - `labels`: extra container labels; keys under `io.nodes.` are reserved.
+ * - `labels`: extra container labels; the keys @nodes writes itself (`LABELS`, `io.nodes.node-id`…) are reserved.
  * - `command`: the node's main process, an argv array or a shell line; default: one that sleeps until stopped.
  * - `workingDir`: absolute working directory of the main process; default: the image's.
  * - `memoryBytes`, `nanoCpus`: limits, as Docker's `HostConfig.Memory` and `HostConfig.NanoCpus` (1e9 = 1 CPU).
@@ -26,8 +28,8 @@ export const NodeSpecSchema = z
       .record(z.string().min(1), z.string())
       .superRefine((labels, ctx) => {
         for (const key of Object.keys(labels)) {
-          if (key.startsWith(RESERVED_LABEL_PREFIX)) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `label keys under "${RESERVED_LABEL_PREFIX}" are reserved` });
+          if (RESERVED_LABELS.has(key)) {
+            ctx.addIssue({ code: 'custom', path: [key], message: `label key "${key}" is reserved: @nodes writes it` });
           }
         }
       })
