@@ -1,0 +1,49 @@
+import type { ContainerCreateOptions, ContainerEngine, ContainerSummary, ExecOptions, ExecResult } from '@nodes/core';
+
+/**
+ * An in-memory `ContainerEngine` for unit tests of dispatch and wiring: containers are records, execs answer
+ * from `execAnswer`. It checks nothing that Docker would; integration tests cover the real engine.
+ */
+export class FakeEngine implements ContainerEngine {
+  readonly endpoint = 'fake://engine';
+  readonly containers = new Map<string, ContainerSummary>();
+  execAnswer: (options: ExecOptions) => ExecResult = () => ({ exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) });
+  private next = 0;
+
+  async version() {
+    return { version: 'fake', apiVersion: '1.41' };
+  }
+  async hasImage() {
+    return true;
+  }
+  async pullImage() {}
+  async createContainer(o: ContainerCreateOptions): Promise<string> {
+    const id = `c${String(++this.next).padStart(63, '0')}`;
+    this.containers.set(id, { id, name: o.name, image: o.image, state: 'created', labels: o.labels, createdAt: new Date().toISOString() });
+    return id;
+  }
+  async startContainer(id: string) {
+    const c = this.containers.get(id);
+    if (c) c.state = 'running';
+  }
+  async renameContainer(id: string, name: string) {
+    const c = this.containers.get(id);
+    if (c) c.name = name;
+  }
+  async removeContainer(id: string) {
+    return this.containers.delete(id);
+  }
+  async inspectContainer(idOrName: string) {
+    return this.containers.get(idOrName) ?? [...this.containers.values()].find((c) => c.name === idOrName);
+  }
+  async listContainers(labels: Record<string, string>) {
+    return [...this.containers.values()].filter((c) => Object.entries(labels).every(([k, v]) => c.labels[k] === v));
+  }
+  async copyOut() {
+    return undefined;
+  }
+  async copyIn() {}
+  async exec(_id: string, options: ExecOptions) {
+    return this.execAnswer(options);
+  }
+}
