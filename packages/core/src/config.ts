@@ -11,6 +11,10 @@ import { z } from 'zod';
  * - `pullTimeoutMs`: how long a pull may take (ms).
  * - `outputCapBytes`: how much of each stream (stdout, stderr) of a process is kept (bytes); the rest is cut.
  * - `stateDir`: where, inside each node, process records and output are kept.
+ * - `idleTtlMs`: when set, `pruneNodes()` removes nodes idle for longer (ms): no process alive in them and none
+ *   started, nor the node created or reset, within that time. Default: off.
+ * - `pruneGraceMs`: how old a container that was created but never started must be before `pruneNodes()` takes
+ *   it for a crashed create or reset and removes it (ms).
  */
 export const ConfigSchema = z
   .object({
@@ -32,6 +36,8 @@ export const ConfigSchema = z
       .string()
       .regex(/^\/[A-Za-z0-9_./-]*$/, 'must be an absolute path of letters, digits, _, ., / and -')
       .default('/tmp/.nodes'),
+    idleTtlMs: z.number().int().positive().optional(),
+    pruneGraceMs: z.number().int().nonnegative().default(10_000),
   })
   .strict();
 export type NodesConfig = z.output<typeof ConfigSchema>;

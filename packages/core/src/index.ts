@@ -40,6 +40,14 @@ export {
 } from './schemas/process.js';
 export { parseInput } from './schemas/parse.js';
 export { LABELS } from './node/labels.js';
+export {
+  PruneReasonSchema,
+  PrunedContainerSchema,
+  PruneResultSchema,
+  type PruneReason,
+  type PrunedContainer,
+  type PruneResult,
+} from './node/prune.js';
 export type {
   ContainerEngine,
   ContainerCreateOptions,

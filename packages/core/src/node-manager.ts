@@ -4,6 +4,7 @@ import type { ProcessService } from './process/process-service.js';
 import type { ResolvedConfig } from './composition-root.js';
 import type { Health } from './schemas/health.js';
 import type { NodeInfo } from './schemas/node.js';
+import type { PruneResult } from './node/prune.js';
 import type { KillOptions, OutputChunk, OutputQuery, OutputStream, ProcessRecord, WaitOptions } from './schemas/process.js';
 
 /**
@@ -53,6 +54,15 @@ export class NodeManager {
   /** Every node of the namespace; see `NodeService.list`. */
   listNodes(): Promise<NodeInfo[]> {
     return this.nodes.list();
+  }
+
+  /**
+   * Removes the namespace's containers that are not live nodes (crashed resets' leftovers, containers never
+   * started, unreadable labels) and, when `idleTtlMs` is set, idle nodes; see `NodeService.prune`.
+   * @returns schema `PruneResultSchema`. @throws {EngineUnavailableError} when the engine does not answer.
+   */
+  pruneNodes(): Promise<PruneResult> {
+    return this.nodes.prune();
   }
 
   /** Engine and node health; see `HealthService.check`. Spec's `get_health`. */

@@ -5,7 +5,8 @@ import type { NodesOptions } from '@nodes/core';
  * The server's environment: `NODES_HOST` (default 127.0.0.1), `NODES_PORT` (default 8080), `NODES_LOG_LEVEL`
  * (pino level, default info), `NODES_SHUTDOWN_TIMEOUT_MS` (default 10000), and core options:
  * `NODES_NAMESPACE`, `NODES_DEFAULT_IMAGE`, `DOCKER_HOST`, `NODES_ENGINE_TIMEOUT_MS`, `NODES_PULL_POLICY`,
- * `NODES_OUTPUT_CAP_BYTES`.
+ * `NODES_OUTPUT_CAP_BYTES`, `NODES_IDLE_TTL_MS` (remove nodes idle for longer; default off), and
+ * `NODES_PRUNE_INTERVAL_MS` (prune every so often besides at start; default off).
  */
 export const ServerEnvSchema = z.object({
   NODES_HOST: z.string().min(1).default('127.0.0.1'),
@@ -18,6 +19,8 @@ export const ServerEnvSchema = z.object({
   NODES_ENGINE_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   NODES_PULL_POLICY: z.enum(['missing', 'never']).optional(),
   NODES_OUTPUT_CAP_BYTES: z.coerce.number().int().positive().optional(),
+  NODES_IDLE_TTL_MS: z.coerce.number().int().positive().optional(),
+  NODES_PRUNE_INTERVAL_MS: z.coerce.number().int().positive().optional(),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -30,5 +33,6 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     engineTimeoutMs: env.NODES_ENGINE_TIMEOUT_MS,
     pullPolicy: env.NODES_PULL_POLICY,
     outputCapBytes: env.NODES_OUTPUT_CAP_BYTES,
+    idleTtlMs: env.NODES_IDLE_TTL_MS,
   };
 }

@@ -18,10 +18,30 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : env.NODES_PORT;
   logger.info({ host: env.NODES_HOST, port, namespace: core.namespace, engine: core.endpoint }, `listening on http://${env.NODES_HOST}:${port}`);
 
+  // Leftovers of an earlier run (crashed resets, containers never started, unreadable labels; idle nodes when
+  // NODES_IDLE_TTL_MS is set) are pruned at start and then every NODES_PRUNE_INTERVAL_MS. Live nodes are kept.
+  let pruning = false;
+  const prune = async (when: string) => {
+    if (pruning) return;
+    pruning = true;
+    try {
+      const { removed } = await core.pruneNodes();
+      logger.info({ when, removed: removed.length, containers: removed }, 'pruned the namespace');
+    } catch (error) {
+      logger.warn({ when, err: error instanceof Error ? error.message : String(error) }, 'could not prune the namespace');
+    } finally {
+      pruning = false;
+    }
+  };
+  void prune('start');
+  const pruneTimer = env.NODES_PRUNE_INTERVAL_MS ? setInterval(() => void prune('interval'), env.NODES_PRUNE_INTERVAL_MS) : undefined;
+  pruneTimer?.unref();
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(pruneTimer);
     logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
     const force = setTimeout(() => {
       logger.warn({ timeoutMs: env.NODES_SHUTDOWN_TIMEOUT_MS }, 'requests still in flight at the shutdown deadline; closing them');

@@ -26,6 +26,11 @@ export interface ContainerSummary {
   labels: Record<string, string>;
   /** ISO 8601 */
   createdAt: string;
+  /**
+   * When the engine last started the container (ISO 8601, `State.StartedAt`); only `inspectContainer` gives it,
+   * and only once the container was started.
+   */
+  startedAt?: string;
 }
 
 /** One command run with `exec` and waited for. */

@@ -186,6 +186,8 @@ export class DockerEngine implements ContainerEngine {
         exitCode: state === 'exited' || state === 'dead' ? info.State.ExitCode : undefined,
         labels: info.Config.Labels ?? {},
         createdAt: new Date(info.Created).toISOString(),
+        // The engine reports "0001-01-01T00:00:00Z" for a container that never started.
+        startedAt: info.State?.StartedAt && !info.State.StartedAt.startsWith('0001-') ? new Date(info.State.StartedAt).toISOString() : undefined,
       };
     } catch (error) {
       if (error instanceof NodeError && statusOf(error.cause) === 404) return undefined;

@@ -14,6 +14,7 @@ import { MARK_LOST_SCRIPT } from '../process/node-scripts.js';
 import { LABELS, MANAGED_BY, containerNameOf, namespaceSelector } from './labels.js';
 import { NodeLocks } from './node-locks.js';
 import { currentContainers, specOf, toNodeInfo } from './node-records.js';
+import { pruneNamespace, type PruneResult } from './prune.js';
 
 /**
  * The node's main process when its spec gives no command: it idles until stopped, so the node stays up for
@@ -57,6 +58,15 @@ export class NodeService {
   }
 
   /**
+   * Runs `fn` holding the lock of a container name. A reset frees its node's name for a moment (the old container
+   * is renamed aside before the new one takes the name): without this lock a create of the same name could take
+   * it in between and leave the reset node under its aside name. Taken after the node lock, never before.
+   */
+  private withNameLock<T>(containerName: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(`name:${containerName}`, fn);
+  }
+
+  /**
    * Creates a node: one container from `spec` (schema `NodeSpecSchema`), labelled with the node id, namespace and
    * spec, started with an init process. Mirrors `POST /containers/create` then `/containers/{id}/start`; pulls
    * the image first when it is missing. A container that fails to start is removed again.
@@ -72,7 +82,9 @@ export class NodeService {
       throw new ValidationError('invalid node spec: name: must not look like a node id', ['name: must not look like a node id']);
     }
     const nodeId = `n-${randomBytes(6).toString('hex')}`;
-    const containerId = await this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 });
+    const containerId = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), () =>
+      this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 }),
+    );
     this.logger.info({ nodeId, containerId, image: spec.image ?? this.config.defaultImage }, 'node created');
     return this.infoOf(nodeId, containerId);
   }
@@ -191,27 +203,32 @@ export class NodeService {
     const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
     return this.withNodeLock(nodeId, async () => {
       const old = await this.containerOf(nodeId);
-      const spec = specOf(old);
-      await this.images.ensure(spec.image ?? this.config.defaultImage);
-      const canonical = this.canonicalName(old);
-      const aside = `${canonical}-replaced-${randomBytes(3).toString('hex')}`;
-      if (old.name === canonical) await this.engine.renameContainer(old.id, aside);
-      let containerId: string;
-      try {
-        containerId = await this.createContainer(nodeId, spec, {
-          createdAt: old.labels[LABELS.createdAt] ?? old.createdAt,
-          resets: Number(old.labels[LABELS.resets] ?? 0) + 1,
-          resetAt: new Date().toISOString(),
-        });
-      } catch (error) {
-        await this.engine.renameContainer(old.id, canonical).catch(() => undefined);
-        throw error;
-      }
-      await this.carryProcessRecords(nodeId, old.id, containerId);
-      await this.engine.removeContainer(old.id);
-      this.logger.info({ nodeId, containerId }, 'node reset');
-      return this.infoOf(nodeId, containerId);
+      return this.withNameLock(this.canonicalName(old), () => this.replace(nodeId, old));
     });
+  }
+
+  /** The body of a reset, under the node's and its name's locks. */
+  private async replace(nodeId: string, old: ContainerSummary): Promise<NodeInfo> {
+    const spec = specOf(old);
+    await this.images.ensure(spec.image ?? this.config.defaultImage);
+    const canonical = this.canonicalName(old);
+    const aside = `${canonical}-replaced-${randomBytes(3).toString('hex')}`;
+    if (old.name === canonical) await this.engine.renameContainer(old.id, aside);
+    let containerId: string;
+    try {
+      containerId = await this.createContainer(nodeId, spec, {
+        createdAt: old.labels[LABELS.createdAt] ?? old.createdAt,
+        resets: Number(old.labels[LABELS.resets] ?? 0) + 1,
+        resetAt: new Date().toISOString(),
+      });
+    } catch (error) {
+      await this.engine.renameContainer(old.id, canonical).catch(() => undefined);
+      throw error;
+    }
+    await this.carryProcessRecords(nodeId, old.id, containerId);
+    await this.engine.removeContainer(old.id);
+    this.logger.info({ nodeId, containerId }, 'node reset');
+    return this.infoOf(nodeId, containerId);
   }
 
   /**
@@ -244,5 +261,25 @@ export class NodeService {
   async get(nodeIdInput: unknown): Promise<NodeInfo> {
     const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
     return toNodeInfo(await this.containerOf(nodeId));
+  }
+
+  /**
+   * Removes the namespace's containers that are not live nodes: leftovers of crashed resets, containers created
+   * but never started (older than `pruneGraceMs`), containers with unreadable labels, and, when `idleTtlMs` is
+   * set, idle nodes. See `pruneNamespace` in `prune.ts` for the rules.
+   * @returns schema `PruneResultSchema`: every removed container with its reason.
+   * @throws {EngineUnavailableError} when the engine does not answer.
+   */
+  prune(): Promise<PruneResult> {
+    return pruneNamespace({
+      engine: this.engine,
+      logger: this.logger,
+      locks: this.locks,
+      namespace: this.config.namespace,
+      stateDir: this.config.stateDir,
+      canonicalName: this.canonicalName,
+      graceMs: this.config.pruneGraceMs,
+      idleTtlMs: this.config.idleTtlMs,
+    });
   }
 }

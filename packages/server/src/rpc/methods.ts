@@ -133,6 +133,15 @@ export const METHODS: Record<string, RpcMethod> = {
       return { node_id: node.nodeId, node: toWireNode(node, counts) };
     },
   }),
+  prune_nodes: method({
+    args: z.object({}).strict(),
+    success: 'nodes pruned successfully',
+    failure: 'unable to prune nodes',
+    async run(core) {
+      const { removed } = await core.pruneNodes();
+      return { removed: removed.map((r) => ({ container_id: r.containerId, node_id: r.nodeId ?? null, reason: r.reason })) };
+    },
+  }),
   get_process: method({
     args: ProcessArgsSchema,
     success: 'process found',

@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
+import { NodeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { NodeSpecSchema, type NodeSpec } from '../schemas/node.js';
+import { LABELS, namespaceSelector } from './labels.js';
+import type { NodeLocks } from './node-locks.js';
+import { currentContainers } from './node-records.js';
+
+/**
+ * Why `pruneNodes` removed a container:
+ * - `replaced_leftover`: the old container of a reset that crashed after creating the new one
+ *   (its name ends in `-replaced-xxxxxx` while the node's canonical container exists);
+ * - `half_made`: created but never started, older than `pruneGraceMs`: a create or reset that crashed midway;
+ * - `unreadable_labels`: carries the namespace's labels but no node id, or a spec label that is missing, not
+ *   JSON or fails `NodeSpecSchema`, so it can neither be listed nor reset;
+ * - `idle`: a live node whose last activity is older than `idleTtlMs` (see `lastActivityOf`).
+ */
+export const PruneReasonSchema = z.enum(['replaced_leftover', 'half_made', 'unreadable_labels', 'idle']);
+export type PruneReason = z.infer<typeof PruneReasonSchema>;
+
+/** One container `pruneNodes` removed; `nodeId` is absent when the container carried none. */
+export const PrunedContainerSchema = z.object({
+  containerId: z.string(),
+  nodeId: z.string().optional(),
+  reason: PruneReasonSchema,
+});
+export type PrunedContainer = z.infer<typeof PrunedContainerSchema>;
+
+/** What `pruneNodes` did: every container it removed, with the reason. */
+export const PruneResultSchema = z.object({ removed: z.array(PrunedContainerSchema) });
+export type PruneResult = z.infer<typeof PruneResultSchema>;
+
+const ASIDE_SUFFIX = /-replaced-[0-9a-f]{6}$/;
+
+/** The spec a container was created from, or undefined when its label is missing, not JSON or invalid. */
+export function readSpec(container: ContainerSummary): NodeSpec | undefined {
+  try {
+    const parsed = NodeSpecSchema.safeParse(JSON.parse(container.labels[LABELS.spec] ?? ''));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The containers of a namespace that are not live nodes, with the reason (see `PruneReason`). A pure function
+ * of the engine's listing, so that it can be re-run under a node's lock just before removing.
+ */
+export function leftoversOf(
+  containers: ContainerSummary[],
+  canonicalName: (c: ContainerSummary) => string,
+  nowMs: number,
+  graceMs: number,
+): Map<string, PruneReason> {
+  const found = new Map<string, PruneReason>();
+  const names = new Set(containers.map((c) => c.name));
+  for (const c of containers) {
+    if (!c.labels[LABELS.nodeId] || readSpec(c) === undefined) found.set(c.id, 'unreadable_labels');
+    else if (c.state === 'created' && nowMs - Date.parse(c.createdAt) > graceMs) found.set(c.id, 'half_made');
+  }
+  for (const c of containers) {
+    if (found.has(c.id) || !ASIDE_SUFFIX.test(c.name)) continue;
+    const canonical = canonicalName(c);
+    const replacement = containers.find((o) => o.name === canonical && o.labels[LABELS.nodeId] === c.labels[LABELS.nodeId]);
+    // Only once the replacement is a live container: while it is half-made, the old one is the node.
+    if (names.has(canonical) && replacement && !found.has(replacement.id)) found.set(c.id, 'replaced_leftover');
+  }
+  return found;
+}
+
+/**
+ * Reads a running node's process activity: the mtime (Unix s) of `<stateDir>/processes`, which changes when a
+ * process is started, and whether a process is still alive. args: stateDir. Prints `mtime <s>` and `alive`.
+ */
+const ACTIVITY_SCRIPT = `
+d="$1/processes"
+[ -d "$d" ] || exit 0
+echo "mtime $(stat -c %Y "$d" 2>/dev/null || echo 0)"
+for p in "$d"/*; do
+  [ -f "$p/exit_code" ] && continue
+  # busybox sh's kill takes no "--", so test the group leader itself.
+  [ -f "$p/pid" ] && kill -0 "$(cat "$p/pid")" 2>/dev/null && { echo alive; break; }
+done
+exit 0
+`;
+
+/** Everything `pruneNamespace` needs; `NodeService` passes its own. */
+export interface PruneDeps {
+  engine: ContainerEngine;
+  logger: Logger;
+  locks: NodeLocks;
+  namespace: string;
+  stateDir: string;
+  canonicalName: (c: ContainerSummary) => string;
+  graceMs: number;
+  idleTtlMs?: number;
+}
+
+/**
+ * When a node was last active, in Unix ms, or `undefined` while a process runs in it (a node at work is never
+ * idle). Activity is what the engine itself records, since labels cannot change after create: the start time
+ * of the node's container (`State.StartedAt`, renewed by every create and reset) and, for a running node, the
+ * mtime of its process directory, which each `run_process_on_node` changes.
+ */
+async function lastActivityOf(deps: PruneDeps, containerId: string): Promise<number | undefined> {
+  const container = await deps.engine.inspectContainer(containerId);
+  if (!container) return 0;
+  let last = Date.parse(container.startedAt ?? container.createdAt);
+  if (container.state === 'running') {
+    const result = await deps.engine.exec(containerId, { cmd: ['/bin/sh', '-c', ACTIVITY_SCRIPT, 'nodes', deps.stateDir] });
+    const out = result.stdout.toString('utf8');
+    if (/^alive$/m.test(out)) return undefined;
+    const mtime = /^mtime (\d+)$/m.exec(out);
+    if (mtime) last = Math.max(last, Number(mtime[1]) * 1000);
+  }
+  return last;
+}
+
+/**
+ * Removes the containers of a namespace that are not live nodes (see `PruneReason`) and, when `idleTtlMs` is
+ * set, the nodes idle for longer. Each node is handled under its lock, re-read from the engine first, so that a
+ * reset or remove under way in this manager is never cut in half. Removal mirrors `DELETE /containers/{id}?force=true`.
+ * @throws {EngineUnavailableError} when the engine does not answer the listing; later per-container failures
+ *   are logged and skipped, so that one stuck container does not block the rest.
+ */
+export async function pruneNamespace(deps: PruneDeps): Promise<PruneResult> {
+  const selector = namespaceSelector(deps.namespace);
+  const removed: PrunedContainer[] = [];
+  const remove = async (c: ContainerSummary, reason: PruneReason) => {
+    try {
+      if (await deps.engine.removeContainer(c.id)) {
+        removed.push({ containerId: c.id, nodeId: c.labels[LABELS.nodeId] || undefined, reason });
+        deps.logger.info({ nodeId: c.labels[LABELS.nodeId], containerId: c.id, reason }, 'pruned container');
+      }
+    } catch (error) {
+      if (!(error instanceof NodeError)) throw error;
+      deps.logger.warn({ containerId: c.id, err: error.message }, 'could not prune container');
+    }
+  };
+
+  const all = await deps.engine.listContainers(selector);
+  const first = leftoversOf(all, deps.canonicalName, Date.now(), deps.graceMs);
+  const nodeIds = new Set<string>();
+  for (const c of all) {
+    const nodeId = c.labels[LABELS.nodeId];
+    if (!nodeId) await remove(c, 'unreadable_labels');
+    else if (first.has(c.id) || deps.idleTtlMs !== undefined) nodeIds.add(nodeId);
+  }
+
+  await Promise.all(
+    [...nodeIds].map((nodeId) =>
+      deps.locks.run(nodeId, async () => {
+        const mine = await deps.engine.listContainers({ ...selector, [LABELS.nodeId]: nodeId });
+        const leftovers = leftoversOf(mine, deps.canonicalName, Date.now(), deps.graceMs);
+        for (const c of mine) {
+          const reason = leftovers.get(c.id);
+          if (reason) await remove(c, reason);
+        }
+        if (deps.idleTtlMs === undefined) return;
+        const current = currentContainers(mine.filter((c) => !leftovers.has(c.id)), deps.canonicalName).get(nodeId);
+        if (!current) return;
+        try {
+          const last = await lastActivityOf(deps, current.id);
+          if (last !== undefined && Date.now() - last > deps.idleTtlMs) {
+            for (const c of mine.filter((o) => !leftovers.has(o.id))) await remove(c, 'idle');
+          }
+        } catch (error) {
+          if (!(error instanceof NodeError)) throw error;
+          deps.logger.warn({ nodeId, err: error.message }, 'could not read node activity; left alone');
+        }
+      }),
+    ),
+  );
+  return { removed };
+}
