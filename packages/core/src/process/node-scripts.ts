@@ -18,7 +18,19 @@ now_ms() {
   echo $(( $(date +%s) * 1000 ))
 }
 secs() { printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )); }
-alive() { kill -0 -- "-$1" 2>/dev/null; }
+alive() { kill -0 "-$1" 2>/dev/null; }
+# Prints one process's record as READ_SCRIPT documents it. args: processesDir processId
+record() {
+  p="$1/$2"
+  [ -f "$p/meta.json" ] || { echo "@missing $2"; return; }
+  echo "@process $2"
+  for f in pid supervisor started_at ended_at exit_code timed_out kill_requested lost; do
+    [ -f "$p/$f" ] && echo "$f $(cat "$p/$f")"
+  done
+  echo "meta $(cat "$p/meta.json")"
+  for s in stdout stderr; do echo "\${s}_bytes $(wc -c < "$p/$s" 2>/dev/null || echo 0)"; done
+  if [ ! -f "$p/exit_code" ] && kill -0 "$(cat "$p/supervisor" 2>/dev/null)" 2>/dev/null; then echo "alive 1"; fi
+}
 `;
 
 /**
@@ -27,20 +39,29 @@ alive() { kill -0 -- "-$1" 2>/dev/null; }
  * output through two FIFOs into capped files, enforces the timeout, and writes the exit code when the command
  * itself ends, even when a background child of it still holds its output open.
  * args: stateDir processId cwd capBytes timeoutMs graceMs mode(shell|argv) metaJson command...
- * Exit codes: 96 working directory missing, 97 state directory or setsid unavailable, 0 started (prints the pid).
+ * Exit codes: 96 working directory missing, 97 state directory, setsid or supervisor unavailable, 0 started (prints
+ * the process's record as READ_SCRIPT does, so that starting takes one exec).
  */
 export const LAUNCH_SCRIPT = `set -u
 ${COMMON}
-id=$2; d="$1/processes/$2"; cwd=$3; cap=$4; timeout_ms=$5; grace_ms=$6; mode=$7; meta=$8
+id=$2; procs="$1/processes"; d="$1/processes/$2"; cwd=$3; cap=$4; timeout_ms=$5; grace_ms=$6; mode=$7; meta=$8
 shift 8
 cd -- "$cwd" 2>/dev/null || { echo "working directory \\"$cwd\\" does not exist or is not a directory" >&2; exit 96; }
 command -v setsid >/dev/null 2>&1 || { echo "the node's image has no setsid, which processes need" >&2; exit 97; }
 mkdir -p -- "$d" && mkfifo "$d/out.fifo" "$d/err.fifo" || { echo "cannot create the process state directory $d" >&2; exit 97; }
 printf '%s' "$meta" > "$d/meta.json"
 now_ms > "$d/started_at"
+# busybox's head -c holds what it reads until it ends; dd writes each read at once, so output can be followed.
+if echo | dd bs=1 count=1 iflag=count_bytes status=none > /dev/null 2>&1; then
+  keep() { dd bs=65536 count=$(( cap + 1 )) iflag=count_bytes status=none; }
+else
+  keep() { head -c $(( cap + 1 )); }
+fi
 (
-  { head -c $(( cap + 1 )) > "$d/stdout"; cat > /dev/null; } < "$d/out.fifo" &
-  { head -c $(( cap + 1 )) > "$d/stderr"; cat > /dev/null; } < "$d/err.fifo" &
+  { keep > "$d/stdout"; cat > /dev/null; } < "$d/out.fifo" &
+  out_reader=$!
+  { keep > "$d/stderr"; cat > /dev/null; } < "$d/err.fifo" &
+  err_reader=$!
   if [ "$mode" = shell ]; then
     setsid /bin/sh -c "$1" > "$d/out.fifo" 2> "$d/err.fifo" < /dev/null &
   else
@@ -54,14 +75,17 @@ now_ms > "$d/started_at"
       sleep "$(secs "$timeout_ms")"
       [ -e "$d/exit_code" ] && exit 0
       echo TERM > "$d/timed_out"
-      kill -TERM -- "-$child" 2>/dev/null
+      kill -TERM "-$child" 2>/dev/null
       i=0; while alive "$child" && [ $i -lt $(( grace_ms / 50 )) ]; do sleep 0.05; i=$(( i + 1 )); done
-      alive "$child" && { echo KILL > "$d/timed_out"; kill -KILL -- "-$child" 2>/dev/null; }
+      alive "$child" && { echo KILL > "$d/timed_out"; kill -KILL "-$child" 2>/dev/null; }
     ) &
     watchdog=$!
   fi
   wait "$child"; code=$?
   now_ms > "$d/ended_at"
+  # Let the readers copy what the command wrote before it ended; a background child that keeps the FIFOs open
+  # keeps them running, so wait for them at most 200 ms.
+  i=0; while [ $i -lt 20 ] && { kill -0 $out_reader || kill -0 $err_reader; } 2>/dev/null; do sleep 0.01; i=$(( i + 1 )); done
   echo "$code" > "$d/exit_code.tmp" && mv "$d/exit_code.tmp" "$d/exit_code"
   [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
   wait
@@ -69,7 +93,8 @@ now_ms > "$d/started_at"
 ) < /dev/null > /dev/null 2>&1 &
 echo "$!" > "$d/supervisor"
 i=0; while [ ! -f "$d/pid" ] && [ $i -lt 200 ]; do sleep 0.01; i=$(( i + 1 )); done
-cat "$d/pid"
+[ -f "$d/pid" ] || { echo "the supervisor of process $id did not start within 2 s" >&2; exit 97; }
+record "$procs" "$id"
 `;
 
 /**
@@ -78,19 +103,10 @@ cat "$d/pid"
  * args: stateDir [processId...]
  */
 export const READ_SCRIPT = `
+${COMMON}
 d="$1/processes"; shift
 if [ $# -eq 0 ]; then [ -d "$d" ] || exit 0; set -- $(ls "$d"); fi
-for id in "$@"; do
-  p="$d/$id"
-  [ -f "$p/meta.json" ] || { echo "@missing $id"; continue; }
-  echo "@process $id"
-  for f in pid supervisor started_at ended_at exit_code timed_out kill_requested lost; do
-    [ -f "$p/$f" ] && echo "$f $(cat "$p/$f")"
-  done
-  echo "meta $(cat "$p/meta.json")"
-  for s in stdout stderr; do echo "\${s}_bytes $(wc -c < "$p/$s" 2>/dev/null || echo 0)"; done
-  if [ ! -f "$p/exit_code" ] && kill -0 "$(cat "$p/supervisor" 2>/dev/null)" 2>/dev/null; then echo "alive 1"; fi
-done
+for id in "$@"; do record "$d" "$id"; done
 `;
 
 /**
@@ -105,12 +121,12 @@ p="$1/processes/$2"; sig=$3; grace_ms=$4
 pg=$(cat "$p/pid")
 alive "$pg" || exit 0
 [ -f "$p/exit_code" ] || echo "$sig" > "$p/kill_requested"
-kill -"$sig" -- "-$pg" 2>/dev/null
+kill -"$sig" "-$pg" 2>/dev/null
 i=0
 while alive "$pg"; do
   if [ $i -ge $(( grace_ms / 50 )) ]; then
     [ -f "$p/exit_code" ] || [ ! -f "$p/kill_requested" ] || echo KILL > "$p/kill_requested"
-    kill -KILL -- "-$pg" 2>/dev/null
+    kill -KILL "-$pg" 2>/dev/null
     break
   fi
   sleep 0.05; i=$(( i + 1 ))

@@ -100,7 +100,8 @@ export class ProcessService {
       throw new EngineError(`process "${config.name}" could not be started on node "${nodeId}": ${message || `launcher exit code ${result.exitCode}`}`);
     }
     this.logger.info({ nodeId, processId, name: config.name }, 'process started');
-    return this.get(nodeId, processId);
+    const raw = parseRecords(result.stdout.toString('utf8')).get(processId);
+    return raw ? toRecord(nodeId, processId, raw, this.config.outputCapBytes) : this.get(nodeId, processId);
   }
 
   /** Records of the given processes of a node, all when `processIds` is empty. */

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { NodeIdSchema, ProcessIdSchema, parseInput, type NodeManager } from '@nodes/core';
@@ -36,19 +35,22 @@ export async function streamLogs(core: NodeManager, ctx: Context): Promise<void>
   let stderrOffset = resume?.[1] ?? query.stderr_offset ?? 0;
   await core.getProcess(nodeId, processId);
 
-  const out = new PassThrough();
+  // Koa would pipe a body stream and report a client that goes away as an error: write the response ourselves.
   ctx.req.socket.setTimeout(0);
   ctx.status = 200;
-  ctx.type = 'text/event-stream';
-  ctx.set('Cache-Control', 'no-cache');
-  ctx.set('X-Accel-Buffering', 'no');
-  ctx.body = out;
+  ctx.respond = false;
+  const res = ctx.res;
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache',
+    'X-Accel-Buffering': 'no',
+  });
   let closed = false;
-  ctx.req.on('close', () => {
+  res.on('close', () => {
     closed = true;
   });
   const send = (event: string, data: unknown, id?: string) => {
-    out.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (!closed) res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
 
   void (async () => {
@@ -74,7 +76,7 @@ export async function streamLogs(core: NodeManager, ctx: Context): Promise<void>
       const e = error as { code?: string; message?: string };
       if (!closed) send('error', { code: e.code ?? 'internal_error', detail: e.code ? e.message : 'internal error' });
     } finally {
-      out.end();
+      res.end();
     }
   })();
 }
