@@ -153,16 +153,18 @@ test('prune removes leftovers (crashed reset, never started, unreadable labels) 
 });
 
 test('with idleTtlMs, prune removes idle nodes and keeps those with recent or running processes', async (t) => {
-  const own = ownNamespace(t, { idleTtlMs: 3000 });
+  const ttlMs = 4000;
+  const own = ownNamespace(t, { idleTtlMs: ttlMs });
   const idle = await nodeFor(t, own.manager);
+  const idleStartedMs = Date.parse((await docker.getContainer(idle.containerId).inspect()).State.StartedAt);
   const recent = await nodeFor(t, own.manager);
   const busy = await nodeFor(t, own.manager);
   await own.manager.runProcess(busy.nodeId, { name: 'long', command: 'sleep 120' });
-  t.deepEqual((await own.manager.pruneNodes()).removed, []);
 
-  await sleep(2000);
+  // The process directory's mtime has whole seconds: keep the recent activity well inside the TTL.
+  await sleep(idleStartedMs + ttlMs - 1000 - Date.now());
   await own.manager.runProcess(recent.nodeId, { name: 'short', command: 'true' });
-  await sleep(1500);
+  await sleep(idleStartedMs + ttlMs + 500 - Date.now());
 
   const { removed } = await own.manager.pruneNodes();
   t.deepEqual(removed, [{ containerId: idle.containerId, nodeId: idle.nodeId, reason: 'idle' }]);

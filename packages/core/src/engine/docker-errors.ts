@@ -38,11 +38,15 @@ export function mapDockerError(error: unknown, endpoint: string, what: string): 
       cause: error,
     });
   }
+  // The engine answers 409, and for an exec sometimes 500, when the container changed under the call.
+  const message = typeof e?.statusCode === 'number' ? engineMessage(error) : '';
+  if (/removal in progress|is already in progress|is marked for removal/i.test(message)) {
+    return new ConflictError(`${what} failed: the container is being removed`, { cause: error });
+  }
+  if ((e?.statusCode === 409 || e?.statusCode === 500) && /is not running|is paused|is restarting|container not running/i.test(message)) {
+    return new WrongStateError(`${what} failed: ${message}`);
+  }
   if (e?.statusCode === 409) {
-    const message = engineMessage(error);
-    if (/is not running|is paused|is restarting/i.test(message)) {
-      return new WrongStateError(`${what} failed: ${message}`);
-    }
     return new ConflictError(`${what} failed: ${message}`, { cause: error });
   }
   if (typeof e?.statusCode === 'number') {

@@ -40,7 +40,8 @@ export function toNodeInfo(container: ContainerSummary): NodeInfo {
 
 /**
  * Picks each node's container from a namespace's containers. During a reset (or after a crash in one) a node
- * may briefly have two: the one under its canonical name wins, then the newest.
+ * may briefly have two: a running one wins over one that is not (while the new container is created but not
+ * yet started, readers keep using the old one), then the one under the canonical name, then the newest.
  */
 export function currentContainers(containers: ContainerSummary[], canonicalName: (c: ContainerSummary) => string): Map<string, ContainerSummary> {
   const byNode = new Map<string, ContainerSummary>();
@@ -48,7 +49,7 @@ export function currentContainers(containers: ContainerSummary[], canonicalName:
     const nodeId = c.labels[LABELS.nodeId];
     if (!nodeId) continue;
     const held = byNode.get(nodeId);
-    const score = (x: ContainerSummary) => (x.name === canonicalName(x) ? 1 : 0);
+    const score = (x: ContainerSummary) => (x.state === 'running' ? 2 : 0) + (x.name === canonicalName(x) ? 1 : 0);
     if (!held || score(c) > score(held) || (score(c) === score(held) && c.createdAt > held.createdAt)) {
       byNode.set(nodeId, c);
     }

@@ -89,11 +89,15 @@ export class NodeService {
     return this.infoOf(nodeId, containerId);
   }
 
-  /** Creates and starts a node's container; on any failure after the create, removes it again. */
+  /**
+   * Creates and starts a node's container; on any failure after the create, removes it again. `beforeStart`
+   * runs on the created container before it starts, while readers still see the node's previous container.
+   */
   private async createContainer(
     nodeId: string,
     spec: NodeSpec,
     history: { createdAt: string; resets: number; resetAt?: string },
+    beforeStart?: (containerId: string) => Promise<void>,
   ): Promise<string> {
     const image = spec.image ?? this.config.defaultImage;
     await this.images.ensure(image);
@@ -136,6 +140,7 @@ export class NodeService {
       }
     }
     try {
+      await beforeStart?.(containerId);
       await this.engine.startContainer(containerId);
       await this.assertStaysUp(nodeId, containerId);
     } catch (error) {
@@ -216,33 +221,46 @@ export class NodeService {
     if (old.name === canonical) await this.engine.renameContainer(old.id, aside);
     let containerId: string;
     try {
-      containerId = await this.createContainer(nodeId, spec, {
-        createdAt: old.labels[LABELS.createdAt] ?? old.createdAt,
-        resets: Number(old.labels[LABELS.resets] ?? 0) + 1,
-        resetAt: new Date().toISOString(),
-      });
+      containerId = await this.createContainer(
+        nodeId,
+        spec,
+        {
+          createdAt: old.labels[LABELS.createdAt] ?? old.createdAt,
+          resets: Number(old.labels[LABELS.resets] ?? 0) + 1,
+          resetAt: new Date().toISOString(),
+        },
+        // Records go in before the start: once the new container runs, readers pick it, and it must hold them.
+        (newId) => this.copyProcessRecords(nodeId, old.id, newId),
+      );
     } catch (error) {
       await this.engine.renameContainer(old.id, canonical).catch(() => undefined);
       throw error;
     }
-    await this.carryProcessRecords(nodeId, old.id, containerId);
+    await this.markProcessesLost(nodeId, containerId);
     await this.engine.removeContainer(old.id);
     this.logger.info({ nodeId, containerId }, 'node reset');
     return this.infoOf(nodeId, containerId);
   }
 
   /**
-   * Copies the process records of the old container into the new one and marks those that had not ended as
-   * lost, so a reset keeps the node's process history. Best effort: a failure is logged, not thrown.
+   * Copies the process records of the old container into the new, not yet started one, so that a reset keeps
+   * the node's process history. Best effort: a failure is logged, not thrown.
    */
-  private async carryProcessRecords(nodeId: string, oldId: string, newId: string): Promise<void> {
+  private async copyProcessRecords(nodeId: string, oldId: string, newId: string): Promise<void> {
     try {
       const tar = await this.engine.copyOut(oldId, this.config.stateDir);
-      if (!tar) return;
-      await this.engine.copyIn(newId, posix.dirname(this.config.stateDir), tar);
-      await this.engine.exec(newId, { cmd: ['/bin/sh', '-c', MARK_LOST_SCRIPT, 'nodes', this.config.stateDir] });
+      if (tar) await this.engine.copyIn(newId, posix.dirname(this.config.stateDir), tar);
     } catch (error) {
       this.logger.warn({ nodeId, containerId: newId, err: String(error) }, 'could not carry process records across the reset');
+    }
+  }
+
+  /** Marks the carried records of processes that had not ended as lost, in the started new container. Best effort. */
+  private async markProcessesLost(nodeId: string, containerId: string): Promise<void> {
+    try {
+      await this.engine.exec(containerId, { cmd: ['/bin/sh', '-c', MARK_LOST_SCRIPT, 'nodes', this.config.stateDir] });
+    } catch (error) {
+      this.logger.warn({ nodeId, containerId, err: String(error) }, 'could not mark lost processes after the reset');
     }
   }
 
