@@ -72,7 +72,10 @@ fi
   watchdog=
   if [ "$timeout_ms" -gt 0 ]; then
     (
-      sleep "$(secs "$timeout_ms")"
+      # Ended early by the supervisor: take the sleep along, so that no idle sleep outlives the process.
+      trap 'kill $nap 2>/dev/null; exit 0' TERM
+      sleep "$(secs "$timeout_ms")" & nap=$!
+      wait $nap
       [ -e "$d/exit_code" ] && exit 0
       echo TERM > "$d/timed_out"
       kill -TERM "-$child" 2>/dev/null
@@ -138,12 +141,17 @@ exit 0
 `;
 
 /**
- * Prints a stream's kept size on the first line, then at most \`limit\` bytes of it from \`offset\`.
- * args: stateDir processId stream offset limit. Exit code 3: unknown process.
+ * Prints the process's record (as READ_SCRIPT does), then a line \`@data\`, the stream's kept size on the next
+ * line, then at most \`limit\` bytes of it from \`offset\`. The record is read first, so when it says the process
+ * has ended, the data that follows is all there is. args: stateDir processId stream offset limit.
+ * Exit code 3: unknown process.
  */
 export const OUTPUT_SCRIPT = `
+${COMMON}
 p="$1/processes/$2"
 [ -f "$p/meta.json" ] || exit 3
+record "$1/processes" "$2"
+echo @data
 f="$p/$3"
 [ -f "$f" ] || { echo 0; exit 0; }
 wc -c < "$f"

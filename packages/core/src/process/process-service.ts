@@ -144,15 +144,23 @@ export class ProcessService {
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const stream = parseInput(OutputStreamSchema, streamInput, 'output stream');
     const query = parseInput(OutputQuerySchema, queryInput, 'output query');
-    const record = await this.get(nodeId, processId);
-    const containerId = (await this.nodes.containerOf(nodeId)).id;
+    const container = await this.nodes.containerOf(nodeId);
+    if (container.state !== 'running') {
+      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}); its processes can be read again after a reset`);
+    }
     const cap = this.config.outputCapBytes;
     const limit = Math.max(0, Math.min(query.limitBytes, cap - query.offset));
-    const result = await this.script(containerId, OUTPUT_SCRIPT, [this.config.stateDir, processId, stream, String(query.offset), String(limit)]);
+    // One exec reads the record, then the data: a record that says "ended" means the data is complete.
+    const result = await this.script(container.id, OUTPUT_SCRIPT, [this.config.stateDir, processId, stream, String(query.offset), String(limit)]);
     if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
-    const newline = result.stdout.indexOf(0x0a);
-    const size = Number(result.stdout.subarray(0, newline).toString('utf8'));
-    const data = result.stdout.subarray(newline + 1);
+    const marker = result.stdout.indexOf('\n@data\n');
+    const raw = marker < 0 ? undefined : parseRecords(result.stdout.subarray(0, marker).toString('utf8')).get(processId);
+    if (!raw) throw new EngineError(`output of process "${processId}" on node "${nodeId}" could not be read (exit code ${result.exitCode})`);
+    const record = toRecord(nodeId, processId, raw, cap);
+    const rest = result.stdout.subarray(marker + '\n@data\n'.length);
+    const newline = rest.indexOf(0x0a);
+    const size = Number(rest.subarray(0, newline).toString('utf8'));
+    const data = rest.subarray(newline + 1);
     const totalBytes = Math.min(size, cap);
     const nextOffset = query.offset + data.length;
     return {
