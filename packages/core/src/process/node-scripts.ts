@@ -1,6 +1,7 @@
 /**
  * The POSIX shell scripts that keep processes and their records inside the node, so that they outlive the
- * manager. They need `/bin/sh`, `setsid`, `mkfifo`, `head`, `tail`, `wc` and `kill`, as busybox and coreutils
+ * manager. They need `/bin/sh`, `setsid`, `mkfifo`, `dd` (with `iflag=count_bytes`; else `head`, whose output then
+ * shows only when the process ends, with busybox), `head`, `tail`, `wc` and `kill`, as busybox and coreutils
  * give. Layout of a process's record, under `<stateDir>/processes/<processId>/`:
  * `meta.json` (name, command, path, env keys), `started_at` / `ended_at` (Unix ms; where `date` has no `%N`, busybox's
  * `adjtimex` gives ms, else second precision), `pid` (the process group leader), `supervisor`, `stdout` / `stderr` (at most cap+1 bytes: a
