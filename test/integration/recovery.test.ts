@@ -123,6 +123,11 @@ test('prune removes leftovers (crashed reset, never started, unreadable labels) 
   const halfMade = await handMade(`nodes-${own.namespace}-half`, { ...liveLabels, [LABELS.nodeId]: 'n-0123456789ab', [LABELS.nodeName]: 'half' }, false);
   const unreadable = await handMade(`nodes-${own.namespace}-garbled`, { ...base, [LABELS.nodeId]: 'n-ba9876543210', [LABELS.spec]: '{not json' }, true);
   const noNodeId = await handMade(`nodes-${own.namespace}-anonymous`, base, false);
+  // A reset that crashed after creating the new container and before starting it: the old one is still the node.
+  const crashed = await nodeFor(t, own.manager, { name: 'crashed' });
+  const crashedLabels = (await docker.getContainer(crashed.containerId).inspect()).Config.Labels;
+  await docker.getContainer(crashed.containerId).rename({ name: `nodes-${own.namespace}-crashed-replaced-0a1b2c` });
+  const unstarted = await handMade(`nodes-${own.namespace}-crashed`, crashedLabels, false);
   await sleep(600);
 
   // The leftover of the crashed reset does not hide the live node; the half-made one counts as a node until pruned.
@@ -144,12 +149,17 @@ test('prune removes leftovers (crashed reset, never started, unreadable labels) 
   t.deepEqual(byId.get(halfMade), { container_id: halfMade, node_id: 'n-0123456789ab', reason: 'half_made' });
   t.deepEqual(byId.get(unreadable), { container_id: unreadable, node_id: 'n-ba9876543210', reason: 'unreadable_labels' });
   t.deepEqual(byId.get(noNodeId), { container_id: noNodeId, node_id: null, reason: 'unreadable_labels' });
-  t.is(byId.size, 4);
+  t.deepEqual(byId.get(unstarted), { container_id: unstarted, node_id: crashed.nodeId, reason: 'half_made' });
+  t.is(byId.size, 5);
 
   const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${own.namespace}`] }) });
-  t.deepEqual(left.map((c) => c.Id).sort(), [live.containerId, other.containerId].sort());
-  t.deepEqual((await own.manager.listNodes()).map((n) => n.state), ['running', 'running']);
+  t.deepEqual(left.map((c) => c.Id).sort(), [live.containerId, other.containerId, crashed.containerId].sort());
+  t.deepEqual((await own.manager.listNodes()).map((n) => n.state), ['running', 'running', 'running']);
   t.deepEqual((await own.manager.pruneNodes()).removed, []);
+  // The crashed node is whole again after a reset, under its own name.
+  const reset = await own.manager.resetNode(crashed.nodeId);
+  t.is((await docker.getContainer(reset.containerId).inspect()).Name, `/nodes-${own.namespace}-crashed`);
+  t.is((await containersOfNode(own.namespace, crashed.nodeId)).length, 1);
 });
 
 test('with idleTtlMs, prune removes idle nodes and keeps those with recent or running processes', async (t) => {

@@ -54,7 +54,6 @@ export function leftoversOf(
   graceMs: number,
 ): Map<string, PruneReason> {
   const found = new Map<string, PruneReason>();
-  const names = new Set(containers.map((c) => c.name));
   for (const c of containers) {
     if (!c.labels[LABELS.nodeId] || readSpec(c) === undefined) found.set(c.id, 'unreadable_labels');
     else if (c.state === 'created' && nowMs - Date.parse(c.createdAt) > graceMs) found.set(c.id, 'half_made');
@@ -63,8 +62,8 @@ export function leftoversOf(
     if (found.has(c.id) || !ASIDE_SUFFIX.test(c.name)) continue;
     const canonical = canonicalName(c);
     const replacement = containers.find((o) => o.name === canonical && o.labels[LABELS.nodeId] === c.labels[LABELS.nodeId]);
-    // Only once the replacement is a live container: while it is half-made, the old one is the node.
-    if (names.has(canonical) && replacement && !found.has(replacement.id)) found.set(c.id, 'replaced_leftover');
+    // Only once the replacement was started: while it is half-made (or pruned as such), the old one is the node.
+    if (replacement && replacement.state !== 'created' && !found.has(replacement.id)) found.set(c.id, 'replaced_leftover');
   }
   return found;
 }
