@@ -211,7 +211,7 @@ async function startServer(t: ExecutionContext, port: number): Promise<ChildProc
   });
   let log = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not listen within 10 s: ${log}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`the server did not listen within 30 s: ${log}`)), 30_000);
     const onData = (b: Buffer) => {
       log += b.toString('utf8');
       if (log.includes('listening on')) {

@@ -1,25 +1,39 @@
-import { Mutex } from 'async-mutex';
+import { Semaphore } from 'async-mutex';
+
+/** A weight larger than any number of concurrent shared holders: taking it all makes a holder exclusive. */
+const EXCLUSIVE = 1 << 20;
 
 /**
- * One lock per node id, so that reset, remove and process starts on one node run one at a time in this
- * manager. Locks of idle nodes are dropped, so the map holds only nodes with an operation under way.
+ * One shared/exclusive lock per key (a node id, or a container name), so that in this manager a reset, remove
+ * or prune of a node never interleaves with another operation on it, while process starts on one node (which
+ * only need the node not to be replaced under them) run side by side. Locks of idle keys are dropped, so the map
+ * holds only keys with an operation under way.
  */
 export class NodeLocks {
-  private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
+  private readonly locks = new Map<string, { semaphore: Semaphore; users: number }>();
 
-  /** Runs `fn` while holding the node's lock; calls on the same node queue in arrival order. */
-  async run<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
-    let entry = this.locks.get(nodeId);
+  private async hold<T>(key: string, weight: number, fn: () => Promise<T>): Promise<T> {
+    let entry = this.locks.get(key);
     if (!entry) {
-      entry = { mutex: new Mutex(), users: 0 };
-      this.locks.set(nodeId, entry);
+      entry = { semaphore: new Semaphore(EXCLUSIVE), users: 0 };
+      this.locks.set(key, entry);
     }
     entry.users++;
     try {
-      return await entry.mutex.runExclusive(fn);
+      return await entry.semaphore.runExclusive(fn, weight);
     } finally {
       entry.users--;
-      if (entry.users === 0) this.locks.delete(nodeId);
+      if (entry.users === 0) this.locks.delete(key);
     }
+  }
+
+  /** Runs `fn` holding the key's lock alone; such calls queue in arrival order. */
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.hold(key, EXCLUSIVE, fn);
+  }
+
+  /** Runs `fn` holding the key's lock together with other shared holders, never with an exclusive one. */
+  runShared<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.hold(key, 1, fn);
   }
 }

@@ -23,7 +23,7 @@ import { pruneNamespace, type PruneResult } from './prune.js';
 export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
 
 /** How long a new container is watched for a main process that exits at once (ms). */
-export const START_SETTLE_MS = 100;
+export const START_SETTLE_MS = 250;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,6 +55,11 @@ export class NodeService {
   /** Runs `fn` holding the node's lock (shared with process starts), so operations on one node never interleave. */
   withNodeLock<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
     return this.locks.run(nodeId, fn);
+  }
+
+  /** Runs `fn` holding the node's lock shared: beside other shared holders (process starts), never during a reset or remove. */
+  withSharedNodeLock<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.runShared(nodeId, fn);
   }
 
   /**

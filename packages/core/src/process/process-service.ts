@@ -74,7 +74,7 @@ export class ProcessService {
     });
     const mode = typeof config.command === 'string' ? 'shell' : 'argv';
     const argv = typeof config.command === 'string' ? [config.command] : config.command;
-    const result = await this.nodes.withNodeLock(nodeId, async () => {
+    const result = await this.nodes.withSharedNodeLock(nodeId, async () => {
       const containerId = await this.runningContainer(nodeId);
       const args = [
         `${this.config.stateDir}/bin/${LAUNCHER_FILE}`,
