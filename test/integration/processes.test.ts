@@ -195,7 +195,7 @@ test('waitProcess returns the final record, or a timeout error while the process
     instanceOf: TimeoutError,
     message: `process "${slow.processId}" on node "${node.nodeId}" still runs after 300 ms`,
   });
-  t.true(Date.now() - before < 2_000);
+  t.true(Date.now() - before < 5_000, 'the wait ends near its timeout, not when the process ends');
   t.is((await manager.getProcess(node.nodeId, slow.processId)).status, 'running');
   await t.throwsAsync(manager.waitProcess(node.nodeId, 'p-000000000000', { timeoutMs: 300 }), { instanceOf: ProcessNotFoundError });
 });

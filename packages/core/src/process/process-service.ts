@@ -204,11 +204,25 @@ export class ProcessService {
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const options = parseInput(WaitOptionsSchema, optionsInput, 'wait options');
     const deadline = Date.now() + options.timeoutMs;
+    const timedOut = () => new TimeoutError(`process "${processId}" on node "${nodeId}" still runs after ${options.timeoutMs} ms`);
+    let first = true;
     for (let pollMs = 25; ; pollMs = Math.min(pollMs * 2, 500)) {
-      const record = await this.get(nodeId, processId);
+      // The first read always completes (so an unknown process is reported as such); later ones are cut at the
+      // deadline, so a slow engine cannot stretch the wait past timeoutMs.
+      const read = this.get(nodeId, processId);
+      let timer: NodeJS.Timeout | undefined;
+      const record = first
+        ? await read
+        : await Promise.race([
+            read,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(timedOut()), Math.max(0, deadline - Date.now()));
+            }),
+          ]).finally(() => clearTimeout(timer));
+      first = false;
       if (record.status !== 'running') return record;
       const left = deadline - Date.now();
-      if (left <= 0) throw new TimeoutError(`process "${processId}" on node "${nodeId}" still runs after ${options.timeoutMs} ms`);
+      if (left <= 0) throw timedOut();
       await sleep(Math.min(pollMs, left));
     }
   }
