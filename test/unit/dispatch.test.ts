@@ -41,6 +41,7 @@ test('the spec\'s messages stay on failure, with an error code and a reason', as
     ['{"method":', 400, 'request failed', 'invalid_request', /not valid JSON/],
     ['[1,2]', 400, 'request failed', 'validation_failed', /invalid request/],
     ['{"method":"get_health","timestamp":"yesterday"}', 400, 'request failed', 'validation_failed', /timestamp/],
+    [`{"method":"get_health","x":${'['.repeat(5000)}${']'.repeat(5000)}}`, 400, 'request failed', 'invalid_request', /nested deeper than 64 levels/],
   ];
   for (const [body, status, message, code, detail] of cases) {
     const res = await post(url, body);

@@ -36,3 +36,15 @@ test('signals are accepted with or without the SIG prefix', (t) => {
   t.is(SignalSchema.parse('TERM'), 'TERM');
   t.false(SignalSchema.safeParse('SIGFOO').success);
 });
+
+test('an image must be a reference and a command at most 64 KiB, refused before the engine sees them', (t) => {
+  t.throws(() => parseInput(NodeSpecSchema, { image: 'BAD IMAGE' }, 'node spec'), { instanceOf: ValidationError, message: /image: must be an image reference/ });
+  t.throws(() => parseInput(ProcessConfigSchema, { command: 'x'.repeat(65 * 1024) }, 'process config'), {
+    instanceOf: ValidationError,
+    message: /command: must be at most 65536 bytes/,
+  });
+  t.throws(() => parseInput(ProcessConfigSchema, { command: 5 }, 'process config'), {
+    instanceOf: ValidationError,
+    message: /command: must be a shell command line \(string\) or an argv array of strings/,
+  });
+});

@@ -34,3 +34,14 @@ export const AbsolutePathSchema = z
 /** Docker's container states, as the Engine API reports them in `State.Status`. */
 export const ContainerStateSchema = z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
 export type ContainerState = z.infer<typeof ContainerStateSchema>;
+
+/** How long a command may be (bytes of its shell line, or of its argv together): the kernel's argv limit is near. */
+export const MAX_COMMAND_BYTES = 64 * 1024;
+
+/** A command: a shell line (run with `/bin/sh -c`) or an argv array run as it is; at most `MAX_COMMAND_BYTES`. */
+export const CommandSchema = z
+  .union([z.string().min(1), z.array(z.string()).min(1)], { error: 'must be a shell command line (string) or an argv array of strings' })
+  .refine(
+    (c) => Buffer.byteLength(typeof c === 'string' ? c : c.join(' ')) <= MAX_COMMAND_BYTES,
+    `must be at most ${MAX_COMMAND_BYTES} bytes`,
+  );

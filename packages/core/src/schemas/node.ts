@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LABELS } from '../node/labels.js';
-import { ContainerStateSchema, EnvSchema, NodeIdSchema, AbsolutePathSchema } from './common.js';
+import { AbsolutePathSchema, CommandSchema, ContainerStateSchema, EnvSchema, NodeIdSchema } from './common.js';
 
 /** Label keys under this prefix are ours; a node spec may not set those that @nodes itself writes (`LABELS`). */
 export const RESERVED_LABEL_PREFIX = 'io.nodes.';
@@ -18,7 +18,12 @@ const RESERVED_LABELS = new Set<string>(Object.values(LABELS));
  */
 export const NodeSpecSchema = z
   .object({
-    image: z.string().min(1).max(512).optional(),
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/, 'must be an image reference such as "busybox:latest"')
+      .optional(),
     name: z
       .string()
       .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: a-z, 0-9 and -, at most 63 characters')
@@ -34,7 +39,7 @@ export const NodeSpecSchema = z
         }
       })
       .optional(),
-    command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
+    command: CommandSchema.optional(),
     workingDir: AbsolutePathSchema.optional(),
     memoryBytes: z.number().int().min(6 * 1024 * 1024).optional(),
     nanoCpus: z.number().int().min(1_000_000).optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AbsolutePathSchema, EnvSchema } from './common.js';
+import { AbsolutePathSchema, CommandSchema, EnvSchema } from './common.js';
 
 /**
  * How to start a process in a node: the spec's `run_process_on_node` `config`.
@@ -13,7 +13,7 @@ export const ProcessConfigSchema = z
   .object({
     name: z.string().min(1).max(256).default('process'),
     path: AbsolutePathSchema.default('/'),
-    command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+    command: CommandSchema,
     env: EnvSchema.default({}),
     timeoutMs: z.number().int().positive().max(30 * 24 * 3600 * 1000).optional(),
   })
