@@ -2,14 +2,19 @@ import type { ContainerSummary } from '../engine/container-engine.js';
 import { NodeSpecSchema, RESERVED_LABEL_PREFIX, type NodeInfo, type NodeSpec } from '../schemas/node.js';
 import { LABELS } from './labels.js';
 
+/** The spec a container was created from, or undefined when its label is missing, not JSON or invalid. */
+export function readSpec(container: ContainerSummary): NodeSpec | undefined {
+  try {
+    const parsed = NodeSpecSchema.safeParse(JSON.parse(container.labels[LABELS.spec] ?? ''));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The spec a container was created from, read back from its `io.nodes.spec` label ({} when unreadable). */
 export function specOf(container: ContainerSummary): NodeSpec {
-  try {
-    const parsed = NodeSpecSchema.safeParse(JSON.parse(container.labels[LABELS.spec] ?? '{}'));
-    return parsed.success ? parsed.data : {};
-  } catch {
-    return {};
-  }
+  return readSpec(container) ?? {};
 }
 
 /** The spec with env values replaced by `***`: what we show, since env values carry secrets. */

@@ -2,10 +2,9 @@ import { z } from 'zod';
 import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
 import { NodeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { NodeSpecSchema, type NodeSpec } from '../schemas/node.js';
 import { LABELS, namespaceSelector } from './labels.js';
 import type { NodeLocks } from './node-locks.js';
-import { currentContainers } from './node-records.js';
+import { currentContainers, readSpec } from './node-records.js';
 
 /**
  * Why `pruneNodes` removed a container:
@@ -32,16 +31,6 @@ export const PruneResultSchema = z.object({ removed: z.array(PrunedContainerSche
 export type PruneResult = z.infer<typeof PruneResultSchema>;
 
 const ASIDE_SUFFIX = /-replaced-[0-9a-f]{6}$/;
-
-/** The spec a container was created from, or undefined when its label is missing, not JSON or invalid. */
-export function readSpec(container: ContainerSummary): NodeSpec | undefined {
-  try {
-    const parsed = NodeSpecSchema.safeParse(JSON.parse(container.labels[LABELS.spec] ?? ''));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The containers of a namespace that are not live nodes, with the reason (see `PruneReason`). A pure function
