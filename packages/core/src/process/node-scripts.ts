@@ -115,15 +115,15 @@ for id in "$@"; do record "$d" "$id"; done
 
 /**
  * Sends a signal to a process's whole group, escalates to SIGKILL after the grace period, and returns once the
- * group is gone and the exit code is recorded. args: stateDir processId signal graceMs
- * Exit codes: 3 unknown process, 4 still alive after SIGKILL, 0 done.
+ * group is gone and the exit code is recorded, then prints the final record (as READ_SCRIPT does).
+ * args: stateDir processId signal graceMs. Exit codes: 3 unknown process, 4 still alive after SIGKILL, 0 done.
  */
 export const KILL_SCRIPT = `
 ${COMMON}
 p="$1/processes/$2"; sig=$3; grace_ms=$4
 [ -f "$p/pid" ] || exit 3
 pg=$(cat "$p/pid")
-alive "$pg" || exit 0
+alive "$pg" || { record "$1/processes" "$2"; exit 0; }
 [ -f "$p/exit_code" ] || echo "$sig" > "$p/kill_requested"
 kill -"$sig" "-$pg" 2>/dev/null
 i=0
@@ -138,7 +138,7 @@ done
 j=0; while alive "$pg" && [ $j -lt 100 ]; do sleep 0.05; j=$(( j + 1 )); done
 alive "$pg" && exit 4
 k=0; while [ ! -f "$p/exit_code" ] && kill -0 "$(cat "$p/supervisor")" 2>/dev/null && [ $k -lt 100 ]; do sleep 0.05; k=$(( k + 1 )); done
-exit 0
+record "$1/processes" "$2"
 `;
 
 /**

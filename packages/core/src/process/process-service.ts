@@ -8,6 +8,7 @@ import { NodeService } from '../node/node-service.js';
 import { NodeIdSchema, ProcessIdSchema, type NodeId } from '../schemas/common.js';
 import { parseInput } from '../schemas/parse.js';
 import {
+  DEFAULT_KILL_GRACE_MS,
   KillOptionsSchema,
   OutputQuerySchema,
   OutputStreamSchema,
@@ -16,7 +17,6 @@ import {
   type KillOptions,
   type OutputChunk,
   type OutputQuery,
-  type ProcessConfig,
   type ProcessRecord,
   type WaitOptions,
 } from '../schemas/process.js';
@@ -39,12 +39,16 @@ export class ProcessService {
     @inject(NodeService) private readonly nodes: NodeService,
   ) {}
 
-  /** The node's container id, when it is running. @throws {WrongStateError} otherwise. */
+  /**
+   * The node's container id, when it is running: processes are started, read and killed with `exec`, which needs
+   * a running container (a stopped node's records come back with its next reset).
+   * @throws {NodeNotFoundError} @throws {WrongStateError} when the node is not running.
+   */
   private async runningContainer(nodeId: NodeId): Promise<string> {
     const container = await this.nodes.containerOf(nodeId);
     if (container.state !== 'running') {
       const exit = container.exitCode === undefined ? '' : `, exit code ${container.exitCode}`;
-      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}${exit})`);
+      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}${exit}); reset it to use its processes again`);
     }
     return container.id;
   }
@@ -83,7 +87,7 @@ export class ProcessService {
         config.path,
         String(this.config.outputCapBytes),
         String(config.timeoutMs ?? 0),
-        '5000',
+        String(DEFAULT_KILL_GRACE_MS),
         mode,
         meta,
         ...argv,
@@ -100,17 +104,19 @@ export class ProcessService {
       throw new EngineError(`process "${config.name}" could not be started on node "${nodeId}": ${message || `launcher exit code ${result.exitCode}`}`);
     }
     this.logger.info({ nodeId, processId, name: config.name }, 'process started');
+    return this.recordFrom(result, nodeId, processId);
+  }
+
+  /** The record a node script printed (as READ_SCRIPT does); read again when it printed none. */
+  private recordFrom(result: ExecResult, nodeId: NodeId, processId: string): Promise<ProcessRecord> {
     const raw = parseRecords(result.stdout.toString('utf8')).get(processId);
-    return raw ? toRecord(nodeId, processId, raw, this.config.outputCapBytes) : this.get(nodeId, processId);
+    return raw ? Promise.resolve(toRecord(nodeId, processId, raw, this.config.outputCapBytes)) : this.get(nodeId, processId);
   }
 
   /** Records of the given processes of a node, all when `processIds` is empty. */
   private async read(nodeId: NodeId, processIds: string[]): Promise<ProcessRecord[]> {
-    const container = await this.nodes.containerOf(nodeId);
-    if (container.state !== 'running') {
-      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}); its processes can be read again after a reset`);
-    }
-    const result = await this.script(container.id, READ_SCRIPT, [this.config.stateDir, ...processIds]);
+    const containerId = await this.runningContainer(nodeId);
+    const result = await this.script(containerId, READ_SCRIPT, [this.config.stateDir, ...processIds]);
     const raw = parseRecords(result.stdout.toString('utf8'));
     return [...raw].map(([id, r]) => toRecord(nodeId, id, r, this.config.outputCapBytes));
   }
@@ -144,14 +150,11 @@ export class ProcessService {
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const stream = parseInput(OutputStreamSchema, streamInput, 'output stream');
     const query = parseInput(OutputQuerySchema, queryInput, 'output query');
-    const container = await this.nodes.containerOf(nodeId);
-    if (container.state !== 'running') {
-      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}); its processes can be read again after a reset`);
-    }
+    const containerId = await this.runningContainer(nodeId);
     const cap = this.config.outputCapBytes;
     const limit = Math.max(0, Math.min(query.limitBytes, cap - query.offset));
     // One exec reads the record, then the data: a record that says "ended" means the data is complete.
-    const result = await this.script(container.id, OUTPUT_SCRIPT, [this.config.stateDir, processId, stream, String(query.offset), String(limit)]);
+    const result = await this.script(containerId, OUTPUT_SCRIPT, [this.config.stateDir, processId, stream, String(query.offset), String(limit)]);
     if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
     const marker = result.stdout.indexOf('\n@data\n');
     const raw = marker < 0 ? undefined : parseRecords(result.stdout.subarray(0, marker).toString('utf8')).get(processId);
@@ -191,7 +194,7 @@ export class ProcessService {
     if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
     if (result.exitCode === 4) throw new EngineError(`process "${processId}" on node "${nodeId}" is still alive after SIGKILL`);
     this.logger.info({ nodeId, processId, signal: options.signal }, 'process killed');
-    return this.get(nodeId, processId);
+    return this.recordFrom(result, nodeId, processId);
   }
 
   /**

@@ -99,11 +99,14 @@ export const OutputChunkSchema = z.object({
 });
 export type OutputChunk = z.infer<typeof OutputChunkSchema>;
 
+/** How long a killed or timed-out process has between its signal and SIGKILL (ms). */
+export const DEFAULT_KILL_GRACE_MS = 5_000;
+
 /** Options of `killProcess`: the first signal (default TERM) and how long to wait before SIGKILL (ms, default 5000). */
 export const KillOptionsSchema = z
   .object({
     signal: SignalSchema.default('TERM'),
-    graceMs: z.number().int().min(0).max(600_000).default(5_000),
+    graceMs: z.number().int().min(0).max(600_000).default(DEFAULT_KILL_GRACE_MS),
   })
   .strict();
 export type KillOptions = z.input<typeof KillOptionsSchema>;
