@@ -131,3 +131,16 @@ test('a node whose command cannot start is cleaned up: no half-made node', async
   const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`, 'test.nodes.case=cannot-start'] }) });
   t.deepEqual(left, []);
 });
+
+test('getNode counts the node\'s processes by status, read from inside the node', async (t) => {
+  const node = await nodeFor(t, manager);
+  t.deepEqual((await manager.getNode(node.nodeId)).processes, {});
+  const quick = await manager.runProcess(node.nodeId, { command: 'true' });
+  await manager.waitProcess(node.nodeId, quick.processId, { timeoutMs: 10_000 });
+  await manager.runProcess(node.nodeId, { command: 'sleep 1000' });
+  const seen = await manager.getNode(node.nodeId);
+  t.deepEqual(seen.processes, { exited: 1, running: 1 });
+  t.is(seen.nodeId, node.nodeId);
+  await docker.getContainer(node.containerId).stop({ t: 1 });
+  t.is((await manager.getNode(node.nodeId)).processes, undefined, 'a stopped node cannot be read from inside');
+});

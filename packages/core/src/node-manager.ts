@@ -46,9 +46,14 @@ export class NodeManager {
     return this.nodes.reset(nodeId);
   }
 
-  /** One node as the engine records it; see `NodeService.get`. */
-  getNode(nodeId: string): Promise<NodeInfo> {
-    return this.nodes.get(nodeId);
+  /**
+   * One node as the engine records it (see `NodeService.get`), with the counts of its processes by status when
+   * it is running (they are read from inside the node).
+   */
+  async getNode(nodeId: string): Promise<NodeInfo> {
+    const node = await this.nodes.get(nodeId);
+    if (node.state !== 'running') return node;
+    return { ...node, processes: await this.processes.countByStatus(node.nodeId) };
   }
 
   /** Every node of the namespace; see `NodeService.list`. */

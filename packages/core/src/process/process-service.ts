@@ -140,6 +140,13 @@ export class ProcessService {
     return records.sort((a, b) => a.startedAtMs - b.startedAtMs || a.processId.localeCompare(b.processId));
   }
 
+  /** How many of the node's processes are in each status, for example `{ running: 2, exited: 5 }`. */
+  async countByStatus(nodeIdInput: unknown): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const p of await this.list(nodeIdInput)) counts[p.status] = (counts[p.status] ?? 0) + 1;
+    return counts;
+  }
+
   /**
    * Reads one output stream of a process from a byte offset (schema `OutputQuerySchema`), so that a client can
    * page or resume. At most `outputCapBytes` of each stream are kept; `truncated` says when more was written.

@@ -62,6 +62,8 @@ export const NodeSchema = z.object({
   createdAt: z.string(),
   resetAt: z.string().optional(),
   resets: z.number().int(),
+  /** How many of the node's processes are in each status (`running`, `exited`…); given by `getNode` for a running node. */
+  processes: z.record(z.string(), z.number().int()).optional(),
   labels: z.record(z.string(), z.string()),
   spec: NodeSpecSchema,
 });

@@ -125,12 +125,7 @@ export const METHODS: Record<string, RpcMethod> = {
     failure: 'unable to get node',
     async run(core, a) {
       const node = await core.getNode(a.node_id);
-      let counts: Record<string, number> | undefined;
-      if (node.state === 'running') {
-        counts = {};
-        for (const p of await core.listProcesses(a.node_id)) counts[p.status] = (counts[p.status] ?? 0) + 1;
-      }
-      return { node_id: node.nodeId, node: toWireNode(node, counts) };
+      return { node_id: node.nodeId, node: toWireNode(node) };
     },
   }),
   prune_nodes: method({

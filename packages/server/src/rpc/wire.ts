@@ -1,7 +1,7 @@
 import type { Health, NodeInfo, OutputChunk, ProcessRecord } from '@nodes/core';
 
 /** A node on the wire (snake_case, as the spec's `node_id`). */
-export function toWireNode(node: NodeInfo, processCounts?: Record<string, number>) {
+export function toWireNode(node: NodeInfo) {
   return {
     node_id: node.nodeId,
     name: node.name ?? null,
@@ -24,7 +24,7 @@ export function toWireNode(node: NodeInfo, processCounts?: Record<string, number
       memory_bytes: node.spec.memoryBytes,
       nano_cpus: node.spec.nanoCpus,
     },
-    ...(processCounts ? { processes: processCounts } : {}),
+    ...(node.processes ? { processes: node.processes } : {}),
   };
 }
 
