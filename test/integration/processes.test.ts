@@ -250,3 +250,29 @@ test('reset_node makes a running process lost (exit code 137) and keeps its reco
   t.deepEqual((await manager.listProcesses(node.nodeId)).map((p) => p.processId), [ended.processId, running.processId]);
   t.deepEqual((await processTable(reset.containerId)).filter((l) => exactly('sleep 1000').test(l)), []);
 });
+
+test('binary output comes back byte for byte in base64, and UTF-8 pages never split a character', async (t) => {
+  const node = await nodeFor(t, manager);
+  // \377\376\000\001 are not UTF-8; the euro sign is 3 bytes and the emoji 4, so small pages cut through them.
+  const bin = await manager.runProcess(node.nodeId, { command: "printf '\\377\\376\\000\\001'" });
+  await manager.waitProcess(node.nodeId, bin.processId, { timeoutMs: 10_000 });
+  const raw = await manager.getProcessOutput(node.nodeId, bin.processId, 'stdout', { encoding: 'base64' });
+  t.deepEqual(Buffer.from(raw.data, 'base64'), Buffer.from([0xff, 0xfe, 0x00, 0x01]));
+  t.like(raw, { encoding: 'base64', nextOffset: 4, totalBytes: 4, complete: true });
+
+  const text = 'a€b😀c€😀\n';
+  const utf = await manager.runProcess(node.nodeId, { command: `printf '%s\\n' '${text.trimEnd()}'` });
+  await manager.waitProcess(node.nodeId, utf.processId, { timeoutMs: 10_000 });
+  const pages: string[] = [];
+  for (let offset = 0; ; ) {
+    const chunk = await manager.getProcessOutput(node.nodeId, utf.processId, 'stdout', { offset, limitBytes: 5 });
+    t.false(chunk.data.includes('\uFFFD'), `page at ${offset} holds only whole characters`);
+    pages.push(chunk.data);
+    if (chunk.complete) break;
+    t.true(chunk.nextOffset > offset, 'every page moves on');
+    offset = chunk.nextOffset;
+  }
+  t.is(pages.join(''), text);
+  const both = await manager.getProcessLogs(node.nodeId, utf.processId, { limitBytes: 1024 });
+  t.like(both, { process: { processId: utf.processId, status: 'exited' }, stdout: { data: text, complete: true }, stderr: { data: '', complete: true } });
+});

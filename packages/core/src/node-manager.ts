@@ -5,7 +5,7 @@ import type { ResolvedConfig } from './composition-root.js';
 import type { Health } from './schemas/health.js';
 import type { NodeInfo } from './schemas/node.js';
 import type { PruneResult } from './node/prune.js';
-import type { KillOptions, OutputChunk, OutputQuery, OutputStream, ProcessRecord, WaitOptions } from './schemas/process.js';
+import type { KillOptions, LogsQuery, OutputChunk, OutputQuery, OutputStream, ProcessLogs, ProcessRecord, WaitOptions } from './schemas/process.js';
 
 /**
  * The public face of @nodes/core: nodes (one Docker container each) and the processes run in them.
@@ -88,6 +88,11 @@ export class NodeManager {
   /** Every process of a node; see `ProcessService.list`. */
   listProcesses(nodeId: string): Promise<ProcessRecord[]> {
     return this.processes.list(nodeId);
+  }
+
+  /** A process's record and a slice of both its streams, in one read; see `ProcessService.logs`. */
+  getProcessLogs(nodeId: string, processId: string, query?: LogsQuery): Promise<ProcessLogs> {
+    return this.processes.logs(nodeId, processId, query);
   }
 
   /** A slice of a process's stdout or stderr from a byte offset; see `ProcessService.output`. */

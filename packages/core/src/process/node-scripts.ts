@@ -142,21 +142,25 @@ record "$1/processes" "$2"
 `;
 
 /**
- * Prints the process's record (as READ_SCRIPT does), then a line \`@data\`, the stream's kept size on the next
- * line, then at most \`limit\` bytes of it from \`offset\`. The record is read first, so when it says the process
- * has ended, the data that follows is all there is. args: stateDir processId stream offset limit.
- * Exit code 3: unknown process.
+ * Prints the process's record (as READ_SCRIPT does), then for stdout and stderr a line
+ * \`@<stream> <kept size> <n>\` followed by exactly n bytes of it from the offset, n being at most the limit.
+ * The record is read first, so when it says the process has ended, the data that follows is all there is.
+ * args: stateDir processId stdoutOffset stdoutLimit stderrOffset stderrLimit. Exit code 3: unknown process.
  */
 export const OUTPUT_SCRIPT = `
 ${COMMON}
 p="$1/processes/$2"
 [ -f "$p/meta.json" ] || exit 3
 record "$1/processes" "$2"
-echo @data
-f="$p/$3"
-[ -f "$f" ] || { echo 0; exit 0; }
-wc -c < "$f"
-tail -c +$(( $4 + 1 )) "$f" | head -c "$5"
+slice() {
+  size=$(wc -c < "$p/$1" 2>/dev/null || echo 0)
+  n=$(( size - $2 )); [ $n -lt 0 ] && n=0; [ $n -gt $3 ] && n=$3
+  echo "@$1 $size $n"
+  [ $n -gt 0 ] && tail -c +$(( $2 + 1 )) "$p/$1" | head -c $n
+}
+slice stdout "$3" "$4"
+slice stderr "$5" "$6"
+exit 0
 `;
 
 /**

@@ -10,11 +10,14 @@ import { parseInput } from '../schemas/parse.js';
 import {
   DEFAULT_KILL_GRACE_MS,
   KillOptionsSchema,
+  LogsQuerySchema,
   OutputQuerySchema,
   OutputStreamSchema,
   ProcessConfigSchema,
   WaitOptionsSchema,
   type KillOptions,
+  type LogsQuery,
+  type ProcessLogs,
   type OutputChunk,
   type OutputQuery,
   type ProcessRecord,
@@ -22,6 +25,7 @@ import {
 } from '../schemas/process.js';
 import { TOKENS } from '../tokens.js';
 import { KILL_SCRIPT, LAUNCH_SCRIPT, OUTPUT_SCRIPT, READ_SCRIPT } from './node-scripts.js';
+import { toChunk } from './output-slices.js';
 import { parseRecords, toRecord } from './process-records.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -148,39 +152,67 @@ export class ProcessService {
   }
 
   /**
-   * Reads one output stream of a process from a byte offset (schema `OutputQuerySchema`), so that a client can
-   * page or resume. At most `outputCapBytes` of each stream are kept; `truncated` says when more was written.
+   * Reads a process's record and a slice of each of its streams in one exec (schema `LogsQuerySchema`): from
+   * `stdoutOffset` and `stderrOffset`, at most `limitBytes` of each, so that a client can page or resume. At most
+   * `outputCapBytes` of each stream are kept; `truncated` says when more was written.
+   * @returns schema `ProcessLogsSchema`. @throws {ProcessNotFoundError} @throws {NodeNotFoundError}
+   * @throws {WrongStateError} when the node is not running.
+   */
+  async logs(nodeIdInput: unknown, processIdInput: unknown, queryInput: LogsQuery = {}): Promise<ProcessLogs> {
+    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
+    const query = parseInput(LogsQuerySchema, queryInput, 'logs query');
+    const containerId = await this.runningContainer(nodeId);
+    const cap = this.config.outputCapBytes;
+    const limitFrom = (offset: number) => Math.max(0, Math.min(query.limitBytes, cap - offset));
+    const stdoutLimit = limitFrom(query.stdoutOffset);
+    const stderrLimit = limitFrom(query.stderrOffset);
+    const args = [String(query.stdoutOffset), String(stdoutLimit), String(query.stderrOffset), String(stderrLimit)];
+    const result = await this.script(containerId, OUTPUT_SCRIPT, [this.config.stateDir, processId, ...args]);
+    if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
+    const unreadable = () => new EngineError(`output of process "${processId}" on node "${nodeId}" could not be read (exit code ${result.exitCode})`);
+    const out = result.stdout;
+    // Layout: the record's lines, then "@stdout <size> <n>\n" and n bytes, then the same for stderr.
+    const readSlice = (stream: 'stdout' | 'stderr', header: number, offset: number, limit: number) => {
+      const headerOk = header >= 0 && out.toString('latin1', header, header + stream.length + 2) === `@${stream} `;
+      const newline = headerOk ? out.indexOf(0x0a, header) : -1;
+      const fields = newline < 0 ? [] : out.subarray(header, newline).toString('utf8').split(' ');
+      const size = Number(fields[1]);
+      const n = Number(fields[2]);
+      if (!Number.isInteger(size) || !Number.isInteger(n) || newline + 1 + n > out.length) throw unreadable();
+      return { header, end: newline + 1 + n, slice: { offset, size, limit, bytes: out.subarray(newline + 1, newline + 1 + n) } };
+    };
+    // Record lines never hold "\n@stdout " (meta is one JSON line); stderr's header follows stdout's bytes at once.
+    const stdoutHeader = out.indexOf('\n@stdout ');
+    const stdout = readSlice('stdout', stdoutHeader < 0 ? -1 : stdoutHeader + 1, query.stdoutOffset, stdoutLimit);
+    const stderr = readSlice('stderr', stdout.end, query.stderrOffset, stderrLimit);
+    const raw = parseRecords(out.subarray(0, stdout.header).toString('utf8')).get(processId);
+    if (!raw) throw unreadable();
+    const process = toRecord(nodeId, processId, raw, cap);
+    const ended = process.status !== 'running';
+    return {
+      process,
+      stdout: toChunk(stdout.slice, cap, ended, query.encoding),
+      stderr: toChunk(stderr.slice, cap, ended, query.encoding),
+    };
+  }
+
+  /**
+   * Reads one output stream of a process from a byte offset (schema `OutputQuerySchema`); see `logs`.
    * @returns schema `OutputChunkSchema`. @throws {ProcessNotFoundError} @throws {NodeNotFoundError}
    */
   async output(nodeIdInput: unknown, processIdInput: unknown, streamInput: unknown, queryInput: OutputQuery = {}): Promise<OutputChunk> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
-    const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const stream = parseInput(OutputStreamSchema, streamInput, 'output stream');
     const query = parseInput(OutputQuerySchema, queryInput, 'output query');
-    const containerId = await this.runningContainer(nodeId);
-    const cap = this.config.outputCapBytes;
-    const limit = Math.max(0, Math.min(query.limitBytes, cap - query.offset));
-    // One exec reads the record, then the data: a record that says "ended" means the data is complete.
-    const result = await this.script(containerId, OUTPUT_SCRIPT, [this.config.stateDir, processId, stream, String(query.offset), String(limit)]);
-    if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
-    const marker = result.stdout.indexOf('\n@data\n');
-    const raw = marker < 0 ? undefined : parseRecords(result.stdout.subarray(0, marker).toString('utf8')).get(processId);
-    if (!raw) throw new EngineError(`output of process "${processId}" on node "${nodeId}" could not be read (exit code ${result.exitCode})`);
-    const record = toRecord(nodeId, processId, raw, cap);
-    const rest = result.stdout.subarray(marker + '\n@data\n'.length);
-    const newline = rest.indexOf(0x0a);
-    const size = Number(rest.subarray(0, newline).toString('utf8'));
-    const data = rest.subarray(newline + 1);
-    const totalBytes = Math.min(size, cap);
-    const nextOffset = query.offset + data.length;
-    return {
-      data: data.toString('utf8'),
-      offset: query.offset,
-      nextOffset,
-      totalBytes,
-      truncated: size > cap,
-      complete: record.status !== 'running' && nextOffset >= totalBytes,
-    };
+    const other = stream === 'stdout' ? 'stderrOffset' : 'stdoutOffset';
+    // The other stream is read from past the cap, so that none of it is sent.
+    const logs = await this.logs(nodeIdInput, processIdInput, {
+      [`${stream}Offset`]: query.offset,
+      [other]: this.config.outputCapBytes,
+      limitBytes: query.limitBytes,
+      encoding: query.encoding,
+    });
+    return logs[stream];
   }
 
   /**

@@ -69,28 +69,51 @@ export const OutputStreamSchema = z.enum(['stdout', 'stderr']);
 export type OutputStream = z.infer<typeof OutputStreamSchema>;
 
 /**
- * A request for output: `offset` in bytes from the start of the stream, at most `limitBytes` (default 1 MiB).
+ * How output is returned: `utf8` text (default; a slice never ends inside a multibyte character, so pages join
+ * cleanly, and invalid bytes show as U+FFFD), or `base64` of the exact bytes, for binary output.
+ */
+export const OutputEncodingSchema = z.enum(['utf8', 'base64']);
+export type OutputEncoding = z.infer<typeof OutputEncodingSchema>;
+
+const LimitBytesSchema = z
+  .number()
+  .int()
+  .positive()
+  .max(16 * 1024 * 1024)
+  .default(1024 * 1024);
+
+/**
+ * A request for one stream's output: `offset` in bytes from the start of the stream, at most `limitBytes`
+ * (default 1 MiB), in `encoding` (default `utf8`).
  */
 export const OutputQuerySchema = z
   .object({
     offset: z.number().int().min(0).default(0),
-    limitBytes: z
-      .number()
-      .int()
-      .positive()
-      .max(16 * 1024 * 1024)
-      .default(1024 * 1024),
+    limitBytes: LimitBytesSchema,
+    encoding: OutputEncodingSchema.default('utf8'),
   })
   .strict();
 export type OutputQuery = z.input<typeof OutputQuerySchema>;
 
+/** A request for both streams at once: a byte offset for each, at most `limitBytes` of each, in `encoding`. */
+export const LogsQuerySchema = z
+  .object({
+    stdoutOffset: z.number().int().min(0).default(0),
+    stderrOffset: z.number().int().min(0).default(0),
+    limitBytes: LimitBytesSchema,
+    encoding: OutputEncodingSchema.default('utf8'),
+  })
+  .strict();
+export type LogsQuery = z.input<typeof LogsQuerySchema>;
+
 /**
- * A slice of one output stream: `data` (UTF-8 text; a multibyte character cut at a slice edge shows as U+FFFD),
- * the `offset` it starts at and `nextOffset` to resume from (bytes), `totalBytes` kept so far, `truncated` when
- * the stream was cut at the cap, and `complete` once the process has ended and nothing more will come.
+ * A slice of one output stream: `data` in `encoding`, the `offset` it starts at and `nextOffset` to resume from
+ * (bytes), `totalBytes` kept so far, `truncated` when the stream was cut at the cap, and `complete` once the
+ * process has ended and nothing more will come.
  */
 export const OutputChunkSchema = z.object({
   data: z.string(),
+  encoding: OutputEncodingSchema,
   offset: z.number().int(),
   nextOffset: z.number().int(),
   totalBytes: z.number().int(),
@@ -98,6 +121,14 @@ export const OutputChunkSchema = z.object({
   complete: z.boolean(),
 });
 export type OutputChunk = z.infer<typeof OutputChunkSchema>;
+
+/** A process's record and a slice of each of its streams, read together in one exec. */
+export const ProcessLogsSchema = z.object({
+  process: ProcessRecordSchema,
+  stdout: OutputChunkSchema,
+  stderr: OutputChunkSchema,
+});
+export type ProcessLogs = z.infer<typeof ProcessLogsSchema>;
 
 /** How long a killed or timed-out process has between its signal and SIGKILL (ms). */
 export const DEFAULT_KILL_GRACE_MS = 5_000;

@@ -6,7 +6,7 @@ import {
   ProcessIdSchema,
   KillOptionsSchema,
   WaitOptionsSchema,
-  OutputQuerySchema,
+  LogsQuerySchema,
 
   type NodeManager,
 } from '@nodes/core';
@@ -155,17 +155,21 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   get_process_logs: method({
     args: ProcessArgsSchema.extend({
-      stdout_offset: OutputQuerySchema.shape.offset,
-      stderr_offset: OutputQuerySchema.shape.offset,
-      limit_bytes: OutputQuerySchema.shape.limitBytes,
+      stdout_offset: LogsQuerySchema.shape.stdoutOffset,
+      stderr_offset: LogsQuerySchema.shape.stderrOffset,
+      limit_bytes: LogsQuerySchema.shape.limitBytes,
+      encoding: LogsQuerySchema.shape.encoding,
     }).strict(),
     success: 'process logs read successfully',
     failure: 'unable to read process logs',
     async run(core, a) {
-      const stdout = await core.getProcessOutput(a.node_id, a.process_id, 'stdout', { offset: a.stdout_offset, limitBytes: a.limit_bytes });
-      const stderr = await core.getProcessOutput(a.node_id, a.process_id, 'stderr', { offset: a.stderr_offset, limitBytes: a.limit_bytes });
-      const process = await core.getProcess(a.node_id, a.process_id);
-      return { process: toWireProcess(process), stdout: toWireOutput(stdout), stderr: toWireOutput(stderr) };
+      const logs = await core.getProcessLogs(a.node_id, a.process_id, {
+        stdoutOffset: a.stdout_offset,
+        stderrOffset: a.stderr_offset,
+        limitBytes: a.limit_bytes,
+        encoding: a.encoding,
+      });
+      return { process: toWireProcess(logs.process), stdout: toWireOutput(logs.stdout), stderr: toWireOutput(logs.stderr) };
     },
   }),
   kill_process: method({

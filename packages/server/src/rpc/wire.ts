@@ -56,6 +56,7 @@ export function toWireProcess(p: ProcessRecord) {
 export function toWireOutput(o: OutputChunk) {
   return {
     data: o.data,
+    encoding: o.encoding,
     offset: o.offset,
     next_offset: o.nextOffset,
     total_bytes: o.totalBytes,

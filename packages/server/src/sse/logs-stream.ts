@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { NodeIdSchema, ProcessIdSchema, parseInput, type NodeManager } from '@nodes/core';
+import { NodeIdSchema, OutputEncodingSchema, ProcessIdSchema, parseInput, type NodeManager } from '@nodes/core';
 import { toWireProcess } from '../rpc/wire.js';
 
 /** How often a followed stream asks the node for new output (ms). */
@@ -10,6 +10,7 @@ const QuerySchema = z.object({
   follow: z.enum(['0', '1', 'true', 'false']).optional(),
   stdout_offset: z.coerce.number().int().min(0).optional(),
   stderr_offset: z.coerce.number().int().min(0).optional(),
+  encoding: OutputEncodingSchema.optional(),
 });
 
 /** `Last-Event-ID` is `<stdout offset>,<stderr offset>`: where the client has read up to, in bytes. */
@@ -20,7 +21,8 @@ function parseEventId(id: string | undefined): [number, number] | undefined {
 
 /**
  * `GET /nodes/:node_id/processes/:process_id/logs[?follow=1]`: a process's output as Server-Sent Events.
- * Events: `stdout` and `stderr` with data `{"data": "...", "offset": N}`, each with id
+ * Events: `stdout` and `stderr` with data `{"data": "...", "encoding": "utf8", "offset": N}` (`?encoding=base64`
+ * for exact bytes), each with id
  * `<stdout offset>,<stderr offset>` (bytes read so far), so that a client reconnecting with `Last-Event-ID` gets
  * exactly the rest; then `end` with the final process record. Without `follow` it ends after what is there now.
  * @throws {NodeError} before the stream starts (unknown node or process, bad query), answered as JSON.
@@ -56,18 +58,18 @@ export async function streamLogs(core: NodeManager, ctx: Context): Promise<void>
   void (async () => {
     try {
       for (;;) {
-        const stdout = await core.getProcessOutput(nodeId, processId, 'stdout', { offset: stdoutOffset });
-        const stderr = await core.getProcessOutput(nodeId, processId, 'stderr', { offset: stderrOffset });
+        const { process, stdout, stderr } = await core.getProcessLogs(nodeId, processId, { stdoutOffset, stderrOffset, encoding: query.encoding });
         if (stdout.data.length > 0 || stdout.nextOffset > stdoutOffset) {
           stdoutOffset = stdout.nextOffset;
-          send('stdout', { data: stdout.data, offset: stdout.offset }, `${stdoutOffset},${stderrOffset}`);
+          send('stdout', { data: stdout.data, encoding: stdout.encoding, offset: stdout.offset }, `${stdoutOffset},${stderrOffset}`);
         }
         if (stderr.data.length > 0 || stderr.nextOffset > stderrOffset) {
           stderrOffset = stderr.nextOffset;
-          send('stderr', { data: stderr.data, offset: stderr.offset }, `${stdoutOffset},${stderrOffset}`);
+          send('stderr', { data: stderr.data, encoding: stderr.encoding, offset: stderr.offset }, `${stdoutOffset},${stderrOffset}`);
         }
         if ((stdout.complete && stderr.complete) || !follow || closed) {
-          if (!closed) send('end', { process: toWireProcess(await core.getProcess(nodeId, processId)) }, `${stdoutOffset},${stderrOffset}`);
+          // The record was read before the data: when it says ended and both streams are drained, this is the end.
+          if (!closed) send('end', { process: toWireProcess(process) }, `${stdoutOffset},${stderrOffset}`);
           break;
         }
         await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
