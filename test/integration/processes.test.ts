@@ -114,6 +114,15 @@ test('a process with timeout_ms 500 ends as timed_out', async (t) => {
   t.deepEqual((await processTable(node.containerId)).filter((l) => exactly('sleep 1000').test(l)), []);
 });
 
+test('a timed-out process that ignores SIGTERM gets SIGKILL after its own grace_ms', async (t) => {
+  const node = await nodeFor(t, manager);
+  const p = await manager.runProcess(node.nodeId, { command: 'trap "" TERM; sleep 1000 & wait', timeoutMs: 300, graceMs: 200 });
+  const done = await manager.waitProcess(node.nodeId, p.processId, { timeoutMs: 10_000 });
+  t.like(done, { status: 'timed_out', exitCode: 137, signal: 'SIGKILL' });
+  const ranMs = done.endedAtMs! - done.startedAtMs;
+  t.true(ranMs >= 450 && ranMs < 4_000, `ran ${ranMs} ms: 300 ms, then 200 ms of grace, not the default 5000 ms`);
+});
+
 test('a process that leaves a background child behind ends at once with its output', async (t) => {
   const node = await nodeFor(t, manager);
   const p = await manager.runProcess(node.nodeId, { command: "sh -c 'sleep 300 & echo started'" });

@@ -8,7 +8,6 @@ import { NodeService } from '../node/node-service.js';
 import { NodeIdSchema, ProcessIdSchema, type NodeId } from '../schemas/common.js';
 import { parseInput } from '../schemas/parse.js';
 import {
-  DEFAULT_KILL_GRACE_MS,
   KillOptionsSchema,
   LogsQuerySchema,
   OutputQuerySchema,
@@ -91,7 +90,7 @@ export class ProcessService {
         config.path,
         String(this.config.outputCapBytes),
         String(config.timeoutMs ?? 0),
-        String(DEFAULT_KILL_GRACE_MS),
+        String(config.graceMs),
         mode,
         meta,
         ...argv,

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { AbsolutePathSchema, CommandSchema, EnvSchema } from './common.js';
 
+/** How long a killed or timed-out process has between its signal and SIGKILL (ms). */
+export const DEFAULT_KILL_GRACE_MS = 5_000;
+
 /**
  * How to start a process in a node: the spec's `run_process_on_node` `config`.
  * - `name`: a label for people; not unique.
@@ -8,6 +11,7 @@ import { AbsolutePathSchema, CommandSchema, EnvSchema } from './common.js';
  * - `command`: a shell command line run with `/bin/sh -c`, or an argv array run as it is.
  * - `env`: added to the node's environment for this process only. Values are never logged or echoed back.
  * - `timeoutMs`: optional; when the process runs longer it is killed and recorded as `timed_out`.
+ * - `graceMs`: after the timeout's SIGTERM, how long before SIGKILL (ms, default 5000).
  */
 export const ProcessConfigSchema = z
   .object({
@@ -16,6 +20,7 @@ export const ProcessConfigSchema = z
     command: CommandSchema,
     env: EnvSchema.default({}),
     timeoutMs: z.number().int().positive().max(30 * 24 * 3600 * 1000).optional(),
+    graceMs: z.number().int().min(0).max(600_000).default(DEFAULT_KILL_GRACE_MS),
   })
   .strict();
 export type ProcessConfig = z.input<typeof ProcessConfigSchema>;
@@ -129,9 +134,6 @@ export const ProcessLogsSchema = z.object({
   stderr: OutputChunkSchema,
 });
 export type ProcessLogs = z.infer<typeof ProcessLogsSchema>;
-
-/** How long a killed or timed-out process has between its signal and SIGKILL (ms). */
-export const DEFAULT_KILL_GRACE_MS = 5_000;
 
 /** Options of `killProcess`: the first signal (default TERM) and how long to wait before SIGKILL (ms, default 5000). */
 export const KillOptionsSchema = z

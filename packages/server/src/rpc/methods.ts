@@ -32,12 +32,12 @@ export const CreateNodeArgsSchema = z
 const NodeArgsSchema = z.object({ node_id: NodeIdSchema }).strict();
 const ProcessArgsSchema = z.object({ node_id: NodeIdSchema, process_id: ProcessIdSchema }).strict();
 
-/** `run_process_on_node` args: the spec's `{node_id, config: {name, path, command, env}}`, plus `timeout_ms`. */
+/** `run_process_on_node` args: the spec's `{node_id, config: {name, path, command, env}}`, plus `timeout_ms` and `grace_ms`. */
 export const RunProcessArgsSchema = z
   .object({
     node_id: NodeIdSchema,
     config: z
-      .object({ name: proc.name, path: proc.path, command: proc.command, env: proc.env, timeout_ms: proc.timeoutMs })
+      .object({ name: proc.name, path: proc.path, command: proc.command, env: proc.env, timeout_ms: proc.timeoutMs, grace_ms: proc.graceMs })
       .strict(),
   })
   .strict();
@@ -106,8 +106,8 @@ export const METHODS: Record<string, RpcMethod> = {
     success: 'process started successfully',
     failure: 'process failed to start',
     async run(core, a) {
-      const { timeout_ms, ...config } = a.config;
-      const record = await core.runProcess(a.node_id, { ...config, timeoutMs: timeout_ms });
+      const { timeout_ms, grace_ms, ...config } = a.config;
+      const record = await core.runProcess(a.node_id, { ...config, timeoutMs: timeout_ms, graceMs: grace_ms });
       return { node_id: a.node_id, process_id: record.processId, process: toWireProcess(record) };
     },
   }),
