@@ -53,12 +53,22 @@ test('the spec\'s messages stay on failure, with an error code and a reason', as
   }
 });
 
-test('an unknown route answers JSON in the spec\'s shape, never HTML', async (t) => {
+test('routing and body mistakes answer 404, 405 and 413 in the spec\'s JSON shape, never HTML', async (t) => {
   const url = await serve(t, createNodeManager({ namespace: 'unit' }, { engine: new FakeEngine() }));
-  const res = await fetch(`${url}nowhere`);
-  t.is(res.status, 400);
-  t.regex(res.headers.get('content-type') ?? '', /application\/json/);
-  t.like(await res.json(), { result: { status: 'failed', error: { code: 'invalid_request' } } });
+  const cases: Array<[string, RequestInit, number, RegExp]> = [
+    [`${url}nowhere`, {}, 404, /no route for GET \/nowhere/],
+    [url, { method: 'GET' }, 405, /method not allowed/],
+    [url, { method: 'PUT', body: '{}' }, 405, /method not allowed/],
+    [url, { method: 'POST', body: JSON.stringify({ method: 'get_health', pad: 'x'.repeat(1024 * 1024) }) }, 413, /larger than 1048576 bytes/],
+  ];
+  for (const [target, init, status, detail] of cases) {
+    const res = await fetch(target, init);
+    t.is(res.status, status, `${init.method ?? 'GET'} ${target}`);
+    t.regex(res.headers.get('content-type') ?? '', /application\/json/);
+    const body = (await res.json()) as { result: { status: string; error: { code: string; detail: string } } };
+    t.like(body, { result: { status: 'failed', error: { code: 'invalid_request' } } });
+    t.regex(body.result.error.detail, detail);
+  }
 });
 
 test('get_health reports an engine that does not answer as bad, naming the endpoint', async (t) => {

@@ -1,8 +1,8 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { NodeError, silentLogger, type Logger, type NodeManager } from '@nodes/core';
-import { failureEnvelope } from './middleware/errors.js';
+import { silentLogger, type Logger, type NodeManager } from '@nodes/core';
+import { RequestError, failureEnvelope } from './middleware/errors.js';
 import { requestLog } from './middleware/request-log.js';
 import { dispatch } from './rpc/dispatch.js';
 import { streamLogs } from './sse/logs-stream.js';
@@ -20,6 +20,7 @@ export interface AppOptions {
  */
 export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
+  const bodyLimitBytes = options.bodyLimitBytes ?? 1024 * 1024;
   const app = new Koa();
   const router = new Router();
   router.post('/', (ctx) => dispatch(core, ctx));
@@ -31,17 +32,21 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
       enableTypes: ['json'],
       // curl -d sends form content-type by default: read every body as JSON, as the spec's requests are.
       detectJSON: () => true,
-      jsonLimit: options.bodyLimitBytes ?? 1024 * 1024,
+      jsonLimit: bodyLimitBytes,
       onError(error) {
         const status = (error as { status?: number }).status;
-        throw new NodeError(
-          'invalid_request',
-          status === 413 ? 'request body is too large' : `request body is not valid JSON: ${(error as Error).message}`,
-        );
+        if (status === 413) throw new RequestError(`request body is larger than ${bodyLimitBytes} bytes`, 413);
+        throw new RequestError(`request body is not valid JSON: ${(error as Error).message}`);
       },
     }),
   );
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true, methodNotAllowed: () => new NodeError('invalid_request', 'method not allowed on this route') }));
+  app.use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new RequestError('method not allowed on this route: the spec\'s requests go with POST /', 405),
+      notImplemented: () => new RequestError('method not allowed on this route', 405),
+    }),
+  );
   return app;
 }

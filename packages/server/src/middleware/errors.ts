@@ -27,6 +27,20 @@ export function httpStatusOf(code: string): number {
   }
 }
 
+/**
+ * A request the server cannot route or read, with the HTTP status that says why: 404 no such route, 405 method
+ * not allowed on it, 413 body too large, 400 otherwise. Its wire code is `invalid_request`.
+ */
+export class RequestError extends NodeError {
+  override readonly name = 'RequestError';
+  constructor(
+    message: string,
+    readonly httpStatus: 400 | 404 | 405 | 413 = 400,
+  ) {
+    super('invalid_request', message);
+  }
+}
+
 /** What the failure middleware needs to know of the request to answer in the spec's shape. */
 export interface RpcState {
   /** the request as received (parsed JSON, or the raw text when it was not JSON) */
@@ -44,7 +58,7 @@ export function failureEnvelope(logger: Logger) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new NodeError('invalid_request', `no route for ${ctx.method} ${ctx.path}: send the spec's requests with POST /`);
+        throw new RequestError(`no route for ${ctx.method} ${ctx.path}: send the spec's requests with POST /`, 404);
       }
     } catch (error) {
       const state = ctx.state as RpcState;
@@ -56,7 +70,7 @@ export function failureEnvelope(logger: Logger) {
       } else {
         logger.error({ err: error instanceof Error ? error.stack : String(error), path: ctx.path }, 'internal error');
       }
-      ctx.status = httpStatusOf(code);
+      ctx.status = error instanceof RequestError ? error.httpStatus : httpStatusOf(code);
       ctx.type = 'application/json';
       ctx.body = {
         request: state.request ?? null,
