@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine, ExecResult } from '../engine/container-engine.js';
-import { EngineError, ProcessNotFoundError, TimeoutError, ValidationError, WrongStateError } from '../errors.js';
+import { ConflictError, EngineError, ProcessNotFoundError, TimeoutError, ValidationError, WrongStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NodeService } from '../node/node-service.js';
 import { NodeIdSchema, ProcessIdSchema, type NodeId } from '../schemas/common.js';
@@ -62,6 +62,20 @@ export class ProcessService {
   }
 
   /**
+   * Runs a read-only node script in the node's running container. A reset moves the node to a new container (with
+   * its records) while reads go on without the node lock; a read that meets the old container being removed
+   * (`ConflictError`) is tried once more on the current one.
+   */
+  private async readInNode(nodeId: NodeId, script: string, args: string[]): Promise<ExecResult> {
+    try {
+      return await this.script(await this.runningContainer(nodeId), script, args);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      return this.script(await this.runningContainer(nodeId), script, args);
+    }
+  }
+
+  /**
    * Starts a process in a running node (schema `ProcessConfigSchema`: the spec's `run_process_on_node` config)
    * and returns at once with its record. Mirrors `POST /containers/{id}/exec` + `/exec/{id}/start`: the command
    * runs in its own session under a supervisor inside the node, so it outlives this call and the manager.
@@ -118,8 +132,7 @@ export class ProcessService {
 
   /** Records of the given processes of a node, all when `processIds` is empty. */
   private async read(nodeId: NodeId, processIds: string[]): Promise<ProcessRecord[]> {
-    const containerId = await this.runningContainer(nodeId);
-    const result = await this.script(containerId, READ_SCRIPT, [this.config.stateDir, ...processIds]);
+    const result = await this.readInNode(nodeId, READ_SCRIPT, [this.config.stateDir, ...processIds]);
     const raw = parseRecords(result.stdout.toString('utf8'));
     return [...raw].map(([id, r]) => toRecord(nodeId, id, r, this.config.outputCapBytes));
   }
@@ -161,13 +174,12 @@ export class ProcessService {
     const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const query = parseInput(LogsQuerySchema, queryInput, 'logs query');
-    const containerId = await this.runningContainer(nodeId);
     const cap = this.config.outputCapBytes;
     const limitFrom = (offset: number) => Math.max(0, Math.min(query.limitBytes, cap - offset));
     const stdoutLimit = limitFrom(query.stdoutOffset);
     const stderrLimit = limitFrom(query.stderrOffset);
     const args = [String(query.stdoutOffset), String(stdoutLimit), String(query.stderrOffset), String(stderrLimit)];
-    const result = await this.script(containerId, OUTPUT_SCRIPT, [this.config.stateDir, processId, ...args]);
+    const result = await this.readInNode(nodeId, OUTPUT_SCRIPT, [this.config.stateDir, processId, ...args]);
     if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
     const unreadable = () => new EngineError(`output of process "${processId}" on node "${nodeId}" could not be read (exit code ${result.exitCode})`);
     const out = result.stdout;
