@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { posix } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
@@ -10,7 +9,7 @@ import { NodeIdSchema, type NodeId } from '../schemas/common.js';
 import { NodeSpecSchema, type NodeInfo, type NodeSpec } from '../schemas/node.js';
 import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
-import { MARK_LOST_SCRIPT } from '../process/node-scripts.js';
+import { carryProcessRecords, markProcessesLost, type CarryDeps } from '../process/carry-records.js';
 import { LABELS, MANAGED_BY, containerNameOf, namespaceSelector } from './labels.js';
 import { NodeLocks } from './node-locks.js';
 import { currentContainers, specOf, toNodeInfo } from './node-records.js';
@@ -37,6 +36,10 @@ export class NodeService {
     @inject(ImageService) private readonly images: ImageService,
     @inject(NodeLocks) private readonly locks: NodeLocks,
   ) {}
+
+  private get carry(): CarryDeps {
+    return { engine: this.engine, logger: this.logger, stateDir: this.config.stateDir };
+  }
 
   private canonicalName = (c: ContainerSummary): string =>
     containerNameOf(this.config.namespace, c.labels[LABELS.nodeId] ?? '', c.labels[LABELS.nodeName] || undefined);
@@ -235,38 +238,16 @@ export class NodeService {
           resetAt: new Date().toISOString(),
         },
         // Records go in before the start: once the new container runs, readers pick it, and it must hold them.
-        (newId) => this.copyProcessRecords(nodeId, old.id, newId),
+        (newId) => carryProcessRecords(this.carry, nodeId, old.id, newId),
       );
     } catch (error) {
       await this.engine.renameContainer(old.id, canonical).catch(() => undefined);
       throw error;
     }
-    await this.markProcessesLost(nodeId, containerId);
+    await markProcessesLost(this.carry, nodeId, containerId);
     await this.engine.removeContainer(old.id);
     this.logger.info({ nodeId, containerId }, 'node reset');
     return this.infoOf(nodeId, containerId);
-  }
-
-  /**
-   * Copies the process records of the old container into the new, not yet started one, so that a reset keeps
-   * the node's process history. Best effort: a failure is logged, not thrown.
-   */
-  private async copyProcessRecords(nodeId: string, oldId: string, newId: string): Promise<void> {
-    try {
-      const tar = await this.engine.copyOut(oldId, this.config.stateDir);
-      if (tar) await this.engine.copyIn(newId, posix.dirname(this.config.stateDir), tar);
-    } catch (error) {
-      this.logger.warn({ nodeId, containerId: newId, err: String(error) }, 'could not carry process records across the reset');
-    }
-  }
-
-  /** Marks the carried records of processes that had not ended as lost, in the started new container. Best effort. */
-  private async markProcessesLost(nodeId: string, containerId: string): Promise<void> {
-    try {
-      await this.engine.exec(containerId, { cmd: ['/bin/sh', '-c', MARK_LOST_SCRIPT, 'nodes', this.config.stateDir] });
-    } catch (error) {
-      this.logger.warn({ nodeId, containerId, err: String(error) }, 'could not mark lost processes after the reset');
-    }
   }
 
   /** Every node of the namespace, as the engine records them (`GET /containers/json` filtered by label). */
