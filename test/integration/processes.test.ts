@@ -1,6 +1,6 @@
 import test from 'ava';
-import { ProcessNotFoundError, TimeoutError, type NodeManager, type ProcessRecord } from '@nodes/core';
-import { execIn, nodeFor, testManager, useEngine } from '../helpers/engine.js';
+import { NodeNotFoundError, ProcessNotFoundError, TimeoutError, type NodeManager, type ProcessRecord } from '@nodes/core';
+import { execIn, nodeFor, testLabels, testManager, useEngine } from '../helpers/engine.js';
 
 const { namespace, manager } = useEngine(test, 'processes');
 
@@ -284,4 +284,14 @@ test('binary output comes back byte for byte in base64, and UTF-8 pages never sp
   t.is(pages.join(''), text);
   const both = await manager.getProcessLogs(node.nodeId, utf.processId, { limitBytes: 1024 });
   t.like(both, { process: { processId: utf.processId, status: 'exited' }, stdout: { data: text, complete: true }, stderr: { data: '', complete: true } });
+});
+
+test('waiting on and reading a process whose node is removed meanwhile says the node is gone', async (t) => {
+  const node = await manager.createNode({ labels: testLabels() });
+  t.teardown(() => manager.removeNode(node.nodeId).catch(() => undefined));
+  const p = await manager.runProcess(node.nodeId, { command: 'sleep 1000' });
+  const waiting = manager.waitProcess(node.nodeId, p.processId, { timeoutMs: 30_000 });
+  await manager.removeNode(node.nodeId);
+  await t.throwsAsync(waiting, { instanceOf: NodeNotFoundError, message: `node "${node.nodeId}" does not exist` });
+  await t.throwsAsync(manager.getProcessLogs(node.nodeId, p.processId), { instanceOf: NodeNotFoundError });
 });

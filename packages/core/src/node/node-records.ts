@@ -46,13 +46,15 @@ export function toNodeInfo(container: ContainerSummary): NodeInfo {
 /**
  * Picks each node's container from a namespace's containers. During a reset (or after a crash in one) a node
  * may briefly have two: a running one wins over one that is not (while the new container is created but not
- * yet started, readers keep using the old one), then the one under the canonical name, then the newest.
+ * yet started, readers keep using the old one), then the one under the canonical name, then the newest. One in
+ * the engine's `removing` state is never picked.
  */
 export function currentContainers(containers: ContainerSummary[], canonicalName: (c: ContainerSummary) => string): Map<string, ContainerSummary> {
   const byNode = new Map<string, ContainerSummary>();
   for (const c of containers) {
     const nodeId = c.labels[LABELS.nodeId];
-    if (!nodeId) continue;
+    // A container the engine is removing backs no node any more: the node is gone, or moved on in a reset.
+    if (!nodeId || c.state === 'removing') continue;
     const held = byNode.get(nodeId);
     const score = (x: ContainerSummary) => (x.state === 'running' ? 2 : 0) + (x.name === canonicalName(x) ? 1 : 0);
     if (!held || score(c) > score(held) || (score(c) === score(held) && c.createdAt > held.createdAt)) {

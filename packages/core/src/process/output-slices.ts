@@ -1,4 +1,5 @@
-import type { OutputChunk, OutputEncoding } from '../schemas/process.js';
+import type { OutputChunk, OutputEncoding, ProcessLogs } from '../schemas/process.js';
+import { parseRecords, toRecord } from './process-records.js';
 
 /**
  * How many bytes at the end of `bytes` begin a UTF-8 character that is not complete yet (0 to 3): a slice should
@@ -46,5 +47,44 @@ export function toChunk(slice: RawSlice, capBytes: number, ended: boolean, encod
     totalBytes,
     truncated: slice.size > capBytes,
     complete: ended && nextOffset >= totalBytes,
+  };
+}
+
+/** What was asked of `OUTPUT_SCRIPT`, to read its answer. */
+export interface LogsRequest {
+  nodeId: string;
+  processId: string;
+  capBytes: number;
+  encoding: OutputEncoding;
+  stdout: { offset: number; limit: number };
+  stderr: { offset: number; limit: number };
+}
+
+/**
+ * Reads `OUTPUT_SCRIPT`'s answer: the record's lines, then `@stdout <size> <n>` and n bytes, then the same for
+ * stderr. Record lines never hold "\n@stdout " (meta is one JSON line), and stderr's header follows stdout's
+ * bytes at once. Returns undefined when the answer is cut short (the node went away during the read).
+ */
+export function parseLogsOutput(out: Buffer, request: LogsRequest): ProcessLogs | undefined {
+  const readSlice = (stream: 'stdout' | 'stderr', header: number) => {
+    const headerOk = header >= 0 && out.toString('latin1', header, header + stream.length + 2) === `@${stream} `;
+    const newline = headerOk ? out.indexOf(0x0a, header) : -1;
+    if (newline < 0) return undefined;
+    const [, size, n] = out.subarray(header, newline).toString('utf8').split(' ').map(Number);
+    if (!Number.isInteger(size) || !Number.isInteger(n) || newline + 1 + n! > out.length) return undefined;
+    const bytes = out.subarray(newline + 1, newline + 1 + n!);
+    return { header, end: newline + 1 + n!, slice: { ...request[stream], size: size!, bytes } };
+  };
+  const stdoutHeader = out.indexOf('\n@stdout ');
+  const stdout = readSlice('stdout', stdoutHeader < 0 ? -1 : stdoutHeader + 1);
+  const stderr = stdout && readSlice('stderr', stdout.end);
+  const raw = stdout && parseRecords(out.subarray(0, stdout.header).toString('utf8')).get(request.processId);
+  if (!stdout || !stderr || !raw) return undefined;
+  const process = toRecord(request.nodeId, request.processId, raw, request.capBytes);
+  const ended = process.status !== 'running';
+  return {
+    process,
+    stdout: toChunk(stdout.slice, request.capBytes, ended, request.encoding),
+    stderr: toChunk(stderr.slice, request.capBytes, ended, request.encoding),
   };
 }

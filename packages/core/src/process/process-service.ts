@@ -24,7 +24,7 @@ import {
 } from '../schemas/process.js';
 import { TOKENS } from '../tokens.js';
 import { KILL_SCRIPT, LAUNCH_SCRIPT, OUTPUT_SCRIPT, READ_SCRIPT } from './node-scripts.js';
-import { toChunk } from './output-slices.js';
+import { parseLogsOutput } from './output-slices.js';
 import { parseRecords, toRecord } from './process-records.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,17 +62,20 @@ export class ProcessService {
   }
 
   /**
-   * Runs a read-only node script in the node's running container. A reset moves the node to a new container (with
-   * its records) while reads go on without the node lock; a read that meets the old container being removed
-   * (`ConflictError`) is tried once more on the current one.
+   * Runs a node script in the node's running container, holding the node's lock shared: beside other reads and
+   * starts, never during a reset or remove in this manager, so that a read sees the node before or after one,
+   * never half-way. A reset or remove by another manager can still move the container away: a read that meets the
+   * old container being removed (`ConflictError`) is tried once more on the current one.
    */
-  private async readInNode(nodeId: NodeId, script: string, args: string[]): Promise<ExecResult> {
-    try {
-      return await this.script(await this.runningContainer(nodeId), script, args);
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      return this.script(await this.runningContainer(nodeId), script, args);
-    }
+  private inNode(nodeId: NodeId, script: string, args: string[], timeoutMs?: number): Promise<ExecResult> {
+    return this.nodes.withSharedNodeLock(nodeId, async () => {
+      try {
+        return await this.script(await this.runningContainer(nodeId), script, args, { timeoutMs });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        return this.script(await this.runningContainer(nodeId), script, args, { timeoutMs });
+      }
+    });
   }
 
   /**
@@ -132,7 +135,7 @@ export class ProcessService {
 
   /** Records of the given processes of a node, all when `processIds` is empty. */
   private async read(nodeId: NodeId, processIds: string[]): Promise<ProcessRecord[]> {
-    const result = await this.readInNode(nodeId, READ_SCRIPT, [this.config.stateDir, ...processIds]);
+    const result = await this.inNode(nodeId, READ_SCRIPT, [this.config.stateDir, ...processIds]);
     const raw = parseRecords(result.stdout.toString('utf8'));
     return [...raw].map(([id, r]) => toRecord(nodeId, id, r, this.config.outputCapBytes));
   }
@@ -145,8 +148,10 @@ export class ProcessService {
     const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const [record] = await this.read(nodeId, [processId]);
-    if (!record) throw new ProcessNotFoundError(nodeId, processId);
-    return record;
+    if (record) return record;
+    // A node removed or stopped during the read leaves no record either: say so rather than "no such process".
+    await this.runningContainer(nodeId);
+    throw new ProcessNotFoundError(nodeId, processId);
   }
 
   /** Every process started in the node since it was created, oldest first (including those lost in resets). */
@@ -179,33 +184,20 @@ export class ProcessService {
     const stdoutLimit = limitFrom(query.stdoutOffset);
     const stderrLimit = limitFrom(query.stderrOffset);
     const args = [String(query.stdoutOffset), String(stdoutLimit), String(query.stderrOffset), String(stderrLimit)];
-    const result = await this.readInNode(nodeId, OUTPUT_SCRIPT, [this.config.stateDir, processId, ...args]);
+    const result = await this.inNode(nodeId, OUTPUT_SCRIPT, [this.config.stateDir, processId, ...args]);
     if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
-    const unreadable = () => new EngineError(`output of process "${processId}" on node "${nodeId}" could not be read (exit code ${result.exitCode})`);
-    const out = result.stdout;
-    // Layout: the record's lines, then "@stdout <size> <n>\n" and n bytes, then the same for stderr.
-    const readSlice = (stream: 'stdout' | 'stderr', header: number, offset: number, limit: number) => {
-      const headerOk = header >= 0 && out.toString('latin1', header, header + stream.length + 2) === `@${stream} `;
-      const newline = headerOk ? out.indexOf(0x0a, header) : -1;
-      const fields = newline < 0 ? [] : out.subarray(header, newline).toString('utf8').split(' ');
-      const size = Number(fields[1]);
-      const n = Number(fields[2]);
-      if (!Number.isInteger(size) || !Number.isInteger(n) || newline + 1 + n > out.length) throw unreadable();
-      return { header, end: newline + 1 + n, slice: { offset, size, limit, bytes: out.subarray(newline + 1, newline + 1 + n) } };
-    };
-    // Record lines never hold "\n@stdout " (meta is one JSON line); stderr's header follows stdout's bytes at once.
-    const stdoutHeader = out.indexOf('\n@stdout ');
-    const stdout = readSlice('stdout', stdoutHeader < 0 ? -1 : stdoutHeader + 1, query.stdoutOffset, stdoutLimit);
-    const stderr = readSlice('stderr', stdout.end, query.stderrOffset, stderrLimit);
-    const raw = parseRecords(out.subarray(0, stdout.header).toString('utf8')).get(processId);
-    if (!raw) throw unreadable();
-    const process = toRecord(nodeId, processId, raw, cap);
-    const ended = process.status !== 'running';
-    return {
-      process,
-      stdout: toChunk(stdout.slice, cap, ended, query.encoding),
-      stderr: toChunk(stderr.slice, cap, ended, query.encoding),
-    };
+    const logs = parseLogsOutput(result.stdout, {
+      nodeId,
+      processId,
+      capBytes: cap,
+      encoding: query.encoding,
+      stdout: { offset: query.stdoutOffset, limit: stdoutLimit },
+      stderr: { offset: query.stderrOffset, limit: stderrLimit },
+    });
+    if (logs) return logs;
+    // A node removed or stopped during the read cuts the output short: say so rather than "unreadable".
+    await this.runningContainer(nodeId);
+    throw new EngineError(`output of process "${processId}" on node "${nodeId}" could not be read (exit code ${result.exitCode})`);
   }
 
   /**
@@ -237,10 +229,7 @@ export class ProcessService {
     const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const options = parseInput(KillOptionsSchema, optionsInput, 'kill options');
-    const containerId = await this.runningContainer(nodeId);
-    const result = await this.script(containerId, KILL_SCRIPT, [this.config.stateDir, processId, options.signal, String(options.graceMs)], {
-      timeoutMs: options.graceMs + 15_000,
-    });
+    const result = await this.inNode(nodeId, KILL_SCRIPT, [this.config.stateDir, processId, options.signal, String(options.graceMs)], options.graceMs + 15_000);
     if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
     if (result.exitCode === 4) throw new EngineError(`process "${processId}" on node "${nodeId}" is still alive after SIGKILL`);
     this.logger.info({ nodeId, processId, signal: options.signal }, 'process killed');
