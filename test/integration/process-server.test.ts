@@ -188,7 +188,9 @@ test('wait_process returns the final record or fails with a timeout; get_process
   t.is(text, expected);
 
   const killed = await rpc(base, 'kill_process', { node_id: node.nodeId, process_id: slow.process_id, grace_ms: 1_000 });
-  t.like(killed, { status: 'success', process: { status: 'killed', signal: 'SIGTERM', exit_code: 143 } });
+  t.like(killed, { status: 'success', message: 'process killed successfully', process: { status: 'killed', signal: 'SIGTERM', exit_code: 143 } });
+  const again = await rpc(base, 'kill_process', { node_id: node.nodeId, process_id: seq.process_id });
+  t.like(again, { status: 'success', message: 'process had already ended', process: { status: 'exited', exit_code: 0 } });
 });
 
 /** A port free on 127.0.0.1 now. */

@@ -42,7 +42,10 @@ export const RunProcessArgsSchema = z
   })
   .strict();
 
-/** One method of the wire format: its args schema, the spec's messages and the core call. */
+/**
+ * One method of the wire format: its args schema, the spec's messages and the core call. What `run` returns is
+ * added to `result`; a `message` in it replaces `success` when the outcome needs other words.
+ */
 export interface RpcMethod<S extends z.ZodType = z.ZodType> {
   args: S;
   success: string;
@@ -178,7 +181,8 @@ export const METHODS: Record<string, RpcMethod> = {
     failure: 'process failed to be killed',
     async run(core, a) {
       const record = await core.killProcess(a.node_id, a.process_id, { signal: a.signal, graceMs: a.grace_ms });
-      return { process: toWireProcess(record) };
+      // Killing an ended process only ends what is left of its group; its record keeps how it ended.
+      return { ...(record.status === 'killed' ? {} : { message: 'process had already ended' }), process: toWireProcess(record) };
     },
   }),
   wait_process: method({
