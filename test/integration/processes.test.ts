@@ -272,16 +272,18 @@ test('binary output comes back byte for byte in base64, and UTF-8 pages never sp
   const text = 'a€b😀c€😀\n';
   const utf = await manager.runProcess(node.nodeId, { command: `printf '%s\\n' '${text.trimEnd()}'` });
   await manager.waitProcess(node.nodeId, utf.processId, { timeoutMs: 10_000 });
-  const pages: string[] = [];
-  for (let offset = 0; ; ) {
-    const chunk = await manager.getProcessOutput(node.nodeId, utf.processId, 'stdout', { offset, limitBytes: 5 });
-    t.false(chunk.data.includes('\uFFFD'), `page at ${offset} holds only whole characters`);
-    pages.push(chunk.data);
-    if (chunk.complete) break;
-    t.true(chunk.nextOffset > offset, 'every page moves on');
-    offset = chunk.nextOffset;
+  for (const limitBytes of [1, 2, 3, 5]) {
+    const pages: string[] = [];
+    for (let offset = 0; ; ) {
+      const chunk = await manager.getProcessOutput(node.nodeId, utf.processId, 'stdout', { offset, limitBytes });
+      t.false(chunk.data.includes('\uFFFD'), `page at ${offset} of at most ${limitBytes} bytes holds only whole characters`);
+      pages.push(chunk.data);
+      if (chunk.complete) break;
+      t.true(chunk.nextOffset > offset, 'every page moves on');
+      offset = chunk.nextOffset;
+    }
+    t.is(pages.join(''), text, `pages of ${limitBytes} bytes join back`);
   }
-  t.is(pages.join(''), text);
   const both = await manager.getProcessLogs(node.nodeId, utf.processId, { limitBytes: 1024 });
   t.like(both, { process: { processId: utf.processId, status: 'exited' }, stdout: { data: text, complete: true }, stderr: { data: '', complete: true } });
 });

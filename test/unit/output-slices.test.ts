@@ -11,11 +11,13 @@ test('a character cut at a slice end is left for the next slice', (t) => {
   t.like(chunk, { data: 'a', offset: 10, nextOffset: 11, complete: false });
 });
 
-test('a limit under one character still moves on, and the last invalid bytes of an ended process are shown', (t) => {
-  const tiny = toChunk({ offset: 0, size: 3, limit: 2, bytes: euro.subarray(0, 2) }, 1000, false, 'utf8');
-  t.is(tiny.nextOffset, 2);
+test('a limit under one character still gives that whole character, from the bytes read past the limit', (t) => {
+  const tiny = toChunk({ offset: 0, size: 3, limit: 1, bytes: euro }, 1000, false, 'utf8');
+  t.like(tiny, { data: '€', nextOffset: 3 });
+  const writing = toChunk({ offset: 0, size: 2, limit: 1, bytes: euro.subarray(0, 2) }, 1000, false, 'utf8');
+  t.like(writing, { data: '', nextOffset: 0, complete: false }, 'a character still being written waits');
   const last = toChunk({ offset: 0, size: 2, limit: 10, bytes: euro.subarray(0, 2) }, 1000, true, 'utf8');
-  t.like(last, { data: '\uFFFD', nextOffset: 2, complete: true });
+  t.like(last, { data: '\uFFFD', nextOffset: 2, complete: true }, 'bytes that can never complete are shown at the end');
 });
 
 test('base64 keeps every byte and the cap says truncated', (t) => {

@@ -15,29 +15,44 @@ export function incompleteUtf8Tail(bytes: Buffer): number {
   return 0;
 }
 
+/** How many bytes the UTF-8 character that starts with `lead` takes (1 for a byte that starts none). */
+const utf8Length = (lead: number): number => (lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1);
+
+/** In `utf8`, a page may run this many bytes past its limit, to hold one whole character. */
+export const UTF8_LOOKAHEAD_BYTES = 3;
+
 /** One stream's slice as `OUTPUT_SCRIPT` printed it. */
 export interface RawSlice {
   offset: number;
   /** the stream's size on the node (at most cap + 1 bytes: above the cap means cut) */
   size: number;
+  /** the bytes read: the page, and in `utf8` up to `UTF8_LOOKAHEAD_BYTES` more */
   bytes: Buffer;
-  /** the most bytes that were asked for */
+  /** how many bytes the page may hold */
   limit: number;
 }
 
 /**
- * Turns a raw slice into an `OutputChunk`. In `utf8`, a character cut by the slice's end is left for the next
- * slice, unless that would leave nothing though the limit was reached (a limit under one character), or the
- * process has ended and these are the last bytes (they are invalid, and decode to U+FFFD).
+ * The bytes of a UTF-8 page: at most `limit` bytes of `held`, ending on a whole character. A limit under one
+ * character still gives that character (from the bytes held past the limit), so paging always moves on. When
+ * `final` (the process has ended and `held` reaches the end of the stream), bytes that can never complete a
+ * character are given too, and decode to U+FFFD; otherwise a character still being written waits for the next read.
  */
+export function utf8Page(held: Buffer, limit: number, final: boolean): Buffer {
+  const page = held.subarray(0, limit);
+  const cut = incompleteUtf8Tail(page);
+  if (cut === 0 || (final && page.length === held.length)) return page;
+  if (page.length > cut) return page.subarray(0, page.length - cut);
+  const need = utf8Length(page[0]!);
+  if (held.length >= need) return held.subarray(0, need);
+  return final ? held : held.subarray(0, 0);
+}
+
+/** Turns a raw slice into an `OutputChunk` (see `utf8Page` for where a `utf8` page ends). */
 export function toChunk(slice: RawSlice, capBytes: number, ended: boolean, encoding: OutputEncoding): OutputChunk {
   const totalBytes = Math.min(slice.size, capBytes);
-  let bytes = slice.bytes;
-  const atEnd = slice.offset + bytes.length >= totalBytes;
-  if (encoding === 'utf8' && !(ended && atEnd)) {
-    const cut = incompleteUtf8Tail(bytes);
-    if (cut > 0 && !(cut === bytes.length && bytes.length >= slice.limit)) bytes = bytes.subarray(0, bytes.length - cut);
-  }
+  const final = ended && slice.offset + slice.bytes.length >= totalBytes;
+  const bytes = encoding === 'utf8' ? utf8Page(slice.bytes, slice.limit, final) : slice.bytes.subarray(0, slice.limit);
   const nextOffset = slice.offset + bytes.length;
   return {
     data: bytes.toString(encoding),
@@ -56,6 +71,7 @@ export interface LogsRequest {
   processId: string;
   capBytes: number;
   encoding: OutputEncoding;
+  /** where each stream's page starts and how many bytes it may hold (the script was asked for the lookahead too) */
   stdout: { offset: number; limit: number };
   stderr: { offset: number; limit: number };
 }

@@ -24,7 +24,7 @@ import {
 } from '../schemas/process.js';
 import { TOKENS } from '../tokens.js';
 import { KILL_SCRIPT, LAUNCH_SCRIPT, OUTPUT_SCRIPT, READ_SCRIPT } from './node-scripts.js';
-import { parseLogsOutput } from './output-slices.js';
+import { UTF8_LOOKAHEAD_BYTES, parseLogsOutput } from './output-slices.js';
 import { parseRecords, toRecord } from './process-records.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -183,7 +183,10 @@ export class ProcessService {
     const limitFrom = (offset: number) => Math.max(0, Math.min(query.limitBytes, cap - offset));
     const stdoutLimit = limitFrom(query.stdoutOffset);
     const stderrLimit = limitFrom(query.stderrOffset);
-    const args = [String(query.stdoutOffset), String(stdoutLimit), String(query.stderrOffset), String(stderrLimit)];
+    // In utf8 read a few bytes past the page, so that a page can end on, or hold, a whole character.
+    const extra = query.encoding === 'utf8' ? UTF8_LOOKAHEAD_BYTES : 0;
+    const readFrom = (offset: number, limit: number) => String(Math.min(limit + extra, Math.max(0, cap - offset)));
+    const args = [String(query.stdoutOffset), readFrom(query.stdoutOffset, stdoutLimit), String(query.stderrOffset), readFrom(query.stderrOffset, stderrLimit)];
     const result = await this.inNode(nodeId, OUTPUT_SCRIPT, [this.config.stateDir, processId, ...args]);
     if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
     const logs = parseLogsOutput(result.stdout, {
