@@ -144,3 +144,21 @@ test('getNode counts the node\'s processes by status, read from inside the node'
   await docker.getContainer(node.containerId).stop({ t: 1 });
   t.is((await manager.getNode(node.nodeId)).processes, undefined, 'a stopped node cannot be read from inside');
 });
+
+test('values the engine refuses, and env it could not pass on, are the caller\'s mistake (validation, HTTP 400), leaving nothing', async (t) => {
+  const marker = { 'test.nodes.case': 'refused' };
+  await t.throwsAsync(manager.createNode({ nanoCpus: 999_999_999_999_999, labels: { ...testLabels(), ...marker } }), {
+    instanceOf: ValidationError,
+    message: /refused by the engine: .*CPU/i,
+  });
+  await t.throwsAsync(manager.createNode({ env: { BIG: 'x'.repeat(70 * 1024) }, labels: { ...testLabels(), ...marker } }), {
+    instanceOf: ValidationError,
+    message: /env: env is \d+ bytes; at most 65536 bytes in all/,
+  });
+  await t.throwsAsync(manager.createNode({ env: { NUL: 'a\0b' }, labels: { ...testLabels(), ...marker } }), {
+    instanceOf: ValidationError,
+    message: /env\.NUL: env values cannot hold NUL bytes/,
+  });
+  const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`, 'test.nodes.case=refused'] }) });
+  t.deepEqual(left, []);
+});

@@ -40,6 +40,7 @@ test('the spec\'s messages stay on failure, with an error code and a reason', as
     ['{"method":"fly_to_moon"}', 400, 'request failed', 'unknown_method', /unknown method "fly_to_moon"/],
     ['{"method":', 400, 'request failed', 'invalid_request', /not valid JSON/],
     ['[1,2]', 400, 'request failed', 'validation_failed', /invalid request/],
+    ['null', 400, 'request failed', 'invalid_request', /request body must be a JSON object/],
     ['{"method":"get_health","timestamp":"yesterday"}', 400, 'request failed', 'validation_failed', /timestamp/],
     [`{"method":"get_health","x":${'['.repeat(5000)}${']'.repeat(5000)}}`, 400, 'request failed', 'invalid_request', /nested deeper than 64 levels/],
   ];
@@ -53,12 +54,14 @@ test('the spec\'s messages stay on failure, with an error code and a reason', as
   }
 });
 
-test('routing and body mistakes answer 404, 405 and 413 in the spec\'s JSON shape, never HTML', async (t) => {
+test('routing, header and body mistakes answer 400, 404, 405 and 413 in the spec\'s JSON shape, never HTML', async (t) => {
   const url = await serve(t, createNodeManager({ namespace: 'unit' }, { engine: new FakeEngine() }));
   const cases: Array<[string, RequestInit, number, RegExp]> = [
     [`${url}nowhere`, {}, 404, /no route for GET \/nowhere/],
     [url, { method: 'GET' }, 405, /method not allowed/],
     [url, { method: 'PUT', body: '{}' }, 405, /method not allowed/],
+    [`${url}nodes/n-000000000000/processes/p-000000000000/logs`, { method: 'POST' }, 405, /logs with GET/],
+    [`${url}nodes/n-000000000000/processes/p-000000000000/logs`, { headers: { 'Last-Event-ID': 'abc' } }, 400, /Last-Event-ID must be "<stdout offset>,<stderr offset>"/],
     [url, { method: 'POST', body: JSON.stringify({ method: 'get_health', pad: 'x'.repeat(1024 * 1024) }) }, 413, /larger than 1048576 bytes/],
   ];
   for (const [target, init, status, detail] of cases) {

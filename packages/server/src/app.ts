@@ -36,7 +36,10 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
       onError(error) {
         const status = (error as { status?: number }).status;
         if (status === 413) throw new RequestError(`request body is larger than ${bodyLimitBytes} bytes`, 413);
-        throw new RequestError(`request body is not valid JSON: ${(error as Error).message}`);
+        const reason = (error as Error).message;
+        // Strict JSON parsing takes objects and arrays only: `null` or `"x"` are JSON, but not a request.
+        if (/only supports object and array/.test(reason)) throw new RequestError('request body must be a JSON object');
+        throw new RequestError(`request body is not valid JSON: ${reason}`);
       },
     }),
   );
@@ -44,8 +47,8 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   app.use(
     router.allowedMethods({
       throw: true,
-      methodNotAllowed: () => new RequestError('method not allowed on this route: the spec\'s requests go with POST /', 405),
-      notImplemented: () => new RequestError('method not allowed on this route', 405),
+      methodNotAllowed: () => new RequestError('HTTP method not allowed on this route: requests go with POST /, logs with GET', 405),
+      notImplemented: () => new RequestError('HTTP method not allowed on this route: requests go with POST /, logs with GET', 405),
     }),
   );
   return app;

@@ -3,6 +3,7 @@ import {
   EngineError,
   EngineUnavailableError,
   NodeError,
+  ValidationError,
   WrongStateError,
 } from '../errors.js';
 
@@ -46,6 +47,8 @@ export function mapDockerError(error: unknown, endpoint: string, what: string): 
   if ((e?.statusCode === 409 || e?.statusCode === 500) && /is not running|is paused|is restarting|container not running/i.test(message)) {
     return new WrongStateError(`${what} failed: ${message}`);
   }
+  // 400: the engine refused the request's values (CPUs beyond the machine's, a bad memory limit…): the caller's.
+  if (e?.statusCode === 400) return new ValidationError(`${what} refused by the engine: ${message}`, [message]);
   if (e?.statusCode === 409) {
     return new ConflictError(`${what} failed: ${message}`, { cause: error });
   }

@@ -14,13 +14,23 @@ export const ProcessIdSchema = z
   .describe('process id');
 export type ProcessId = z.infer<typeof ProcessIdSchema>;
 
-/** Environment variables: names as POSIX shells accept them, values any string. */
+/** How large an env may be, all `NAME=value` pairs together (bytes): the kernel limits one string to 128 KiB. */
+export const MAX_ENV_BYTES = 64 * 1024;
+
+/**
+ * Environment variables: names as POSIX shells accept them, values any string without NUL bytes (the kernel
+ * passes env as C strings), at most `MAX_ENV_BYTES` in all.
+ */
 export const EnvSchema = z.record(z.string(), z.string()).superRefine((env, ctx) => {
-  for (const key of Object.keys(env)) {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
       ctx.addIssue({ code: 'custom', path: [key], message: 'env names are letters, digits and _, not starting with a digit' });
     }
+    if (value.includes('\0')) ctx.addIssue({ code: 'custom', path: [key], message: 'env values cannot hold NUL bytes' });
+    bytes += Buffer.byteLength(key) + 1 + Buffer.byteLength(value);
   }
+  if (bytes > MAX_ENV_BYTES) ctx.addIssue({ code: 'custom', path: [], message: `env is ${bytes} bytes; at most ${MAX_ENV_BYTES} bytes in all` });
 });
 export type Env = z.infer<typeof EnvSchema>;
 

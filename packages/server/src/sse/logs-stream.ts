@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { NodeIdSchema, OutputEncodingSchema, ProcessIdSchema, parseInput, type NodeManager } from '@nodes/core';
+import { RequestError } from '../middleware/errors.js';
 import { toWireProcess } from '../rpc/wire.js';
 
 /** How often a followed stream asks the node for new output (ms). */
@@ -13,10 +14,15 @@ const QuerySchema = z.object({
   encoding: OutputEncodingSchema.optional(),
 });
 
-/** `Last-Event-ID` is `<stdout offset>,<stderr offset>`: where the client has read up to, in bytes. */
-function parseEventId(id: string | undefined): [number, number] | undefined {
-  const m = /^(\d+),(\d+)$/.exec(id?.trim() ?? '');
-  return m ? [Number(m[1]), Number(m[2])] : undefined;
+/**
+ * `Last-Event-ID` is `<stdout offset>,<stderr offset>`: where the client has read up to, in bytes.
+ * @throws {RequestError} on any other value, rather than silently replaying from the start.
+ */
+function parseEventId(id: string): [number, number] | undefined {
+  if (id.trim() === '') return undefined;
+  const m = /^(\d+),(\d+)$/.exec(id.trim());
+  if (!m) throw new RequestError(`Last-Event-ID must be "<stdout offset>,<stderr offset>" as this stream's ids are, not "${id.slice(0, 64)}"`);
+  return [Number(m[1]), Number(m[2])];
 }
 
 /**
