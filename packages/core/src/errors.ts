@@ -13,7 +13,9 @@ export type NodeErrorCode =
   | 'engine_error'
   | 'timeout'
   | 'unknown_method'
-  | 'invalid_request';
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden';
 
 /**
  * Base class of every error @nodes throws on purpose. `code` is machine-readable, `message` is one sentence

@@ -1,17 +1,28 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
 import { silentLogger, type Logger, type NodeManager } from '@nodes/core';
+import { checkCaller, fromBrowser, isAllowedCrossOrigin, requireToken, type AccessOptions } from './middleware/access.js';
 import { RequestError, failureEnvelope } from './middleware/errors.js';
 import { requestLog } from './middleware/request-log.js';
 import { dispatch } from './rpc/dispatch.js';
 import { streamLogs } from './sse/logs-stream.js';
 
-/** Options of `createApp`. `bodyLimitBytes` caps a request body (default 1 MiB). */
+export { answerClientErrors } from './client-errors.js';
+export type { AccessOptions } from './middleware/access.js';
+
+/**
+ * Options of `createApp`. `bodyLimitBytes` caps a request body (default 1 MiB); `access` says who may call
+ * (default: loopback `Host` names only, no cross-origin page, no token).
+ */
 export interface AppOptions {
   logger?: Logger;
   bodyLimitBytes?: number;
+  access?: AccessOptions;
 }
+
+const NOT_ALLOWED = 'HTTP method not allowed on this route: requests go with POST /, logs with GET';
 
 /**
  * The HTTP face of a node manager: `POST /` speaks the spec's `{method, args, timestamp}` requests and answers
@@ -21,17 +32,44 @@ export interface AppOptions {
 export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
   const bodyLimitBytes = options.bodyLimitBytes ?? 1024 * 1024;
+  const access = options.access ?? {};
   const app = new Koa();
   const router = new Router();
+  const LOGS = '/nodes/:node_id/processes/:process_id/logs';
   router.post('/', (ctx) => dispatch(core, ctx));
-  router.get('/nodes/:node_id/processes/:process_id/logs', (ctx) => streamLogs(core, ctx));
+  router.get(LOGS, (ctx) => streamLogs(core, ctx));
+  for (const path of ['/', LOGS]) {
+    router.options(path, (ctx) => {
+      ctx.status = 204;
+      ctx.set('Allow', path === '/' ? 'POST, OPTIONS' : 'GET, HEAD, OPTIONS');
+    });
+  }
   app.use(requestLog(logger));
   app.use(failureEnvelope(logger));
+  app.use(checkCaller(access));
+  // Pages of an allowed origin get CORS answers (preflights end here, before the token: browsers send none on them).
+  app.use(
+    cors({
+      origin: (ctx) => (isAllowedCrossOrigin(access, ctx.get('Origin')) ? ctx.get('Origin') : ''),
+      allowMethods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization', 'Last-Event-ID'],
+      maxAge: 600,
+    }),
+  );
+  app.use(requireToken(access.token));
+  app.use(async (ctx, next) => {
+    // A browser's body must say it is JSON: text/plain, forms and multipart are "simple" types a page may send
+    // cross-site without a preflight, so they are never read as requests when a browser sends them.
+    if (fromBrowser(ctx) && ctx.method === 'POST' && ctx.request.is('application/json', '+json') === false) {
+      throw new RequestError('a browser must send requests as Content-Type: application/json', 415);
+    }
+    await next();
+  });
   app.use(
     bodyParser({
       enableTypes: ['json'],
-      // curl -d sends form content-type by default: read every body as JSON, as the spec's requests are.
-      detectJSON: () => true,
+      // curl -d sends a form content type: read bodies of non-browser clients as JSON, as the spec's requests are.
+      detectJSON: (ctx) => !fromBrowser(ctx),
       jsonLimit: bodyLimitBytes,
       onError(error) {
         const status = (error as { status?: number }).status;
@@ -43,13 +81,12 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
       },
     }),
   );
+  app.use(async (ctx, next) => {
+    await next();
+    // allowedMethods sets `Allow` and 405 (501 for verbs no route knows); answer both as 405 with `Allow` kept.
+    if (ctx.status === 405 || ctx.status === 501) throw new RequestError(NOT_ALLOWED, 405);
+  });
   app.use(router.routes());
-  app.use(
-    router.allowedMethods({
-      throw: true,
-      methodNotAllowed: () => new RequestError('HTTP method not allowed on this route: requests go with POST /, logs with GET', 405),
-      notImplemented: () => new RequestError('HTTP method not allowed on this route: requests go with POST /, logs with GET', 405),
-    }),
-  );
+  app.use(router.allowedMethods());
   return app;
 }

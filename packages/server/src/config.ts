@@ -6,13 +6,18 @@ import type { NodesOptions } from '@nodes/core';
  * (pino level, default info), `NODES_SHUTDOWN_TIMEOUT_MS` (default 10000), and core options:
  * `NODES_NAMESPACE`, `NODES_DEFAULT_IMAGE`, `DOCKER_HOST`, `NODES_ENGINE_TIMEOUT_MS`, `NODES_PULL_POLICY`,
  * `NODES_OUTPUT_CAP_BYTES`, `NODES_IDLE_TTL_MS` (remove nodes idle for longer; default off), and
- * `NODES_PRUNE_INTERVAL_MS` (prune every so often besides at start; default off).
+ * `NODES_PRUNE_INTERVAL_MS` (prune every so often besides at start; default off). Who may call:
+ * `NODES_TOKEN` or `NODES_TOKEN_FILE`, `NODES_ALLOWED_ORIGINS`, `NODES_ALLOWED_HOSTS` (see `accessOptionsOf`).
  */
 export const ServerEnvSchema = z.object({
   NODES_HOST: z.string().min(1).default('127.0.0.1'),
   NODES_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   NODES_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODES_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  NODES_TOKEN: z.string().optional(),
+  NODES_TOKEN_FILE: z.string().min(1).optional(),
+  NODES_ALLOWED_ORIGINS: z.string().optional(),
+  NODES_ALLOWED_HOSTS: z.string().optional(),
   NODES_NAMESPACE: z.string().optional(),
   NODES_DEFAULT_IMAGE: z.string().optional(),
   DOCKER_HOST: z.string().optional(),

@@ -3,20 +3,22 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { createNodeManager, parseInput } from '@nodes/core';
-import { createApp } from './app.js';
+import { accessOptionsOf } from './access-config.js';
+import { answerClientErrors, createApp } from './app.js';
 import { ServerEnvSchema, coreOptionsOf } from './config.js';
 
 /** env -> config -> core -> listen -> graceful shutdown. Nodes are the user's: they are left running on exit. */
 async function main(): Promise<void> {
   const env = parseInput(ServerEnvSchema, process.env, 'server environment');
+  const access = accessOptionsOf(env);
   const logger = pino({ level: env.NODES_LOG_LEVEL, base: { service: '@nodes/server' } });
   const core = createNodeManager(coreOptionsOf(env), { logger });
-  const server = createServer(createApp(core, { logger }).callback());
+  const server = answerClientErrors(createServer(createApp(core, { logger, access }).callback()));
   server.listen(env.NODES_PORT, env.NODES_HOST);
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.NODES_PORT;
-  logger.info({ host: env.NODES_HOST, port, namespace: core.namespace, engine: core.endpoint }, `listening on http://${env.NODES_HOST}:${port}`);
+  logger.info({ host: env.NODES_HOST, port, namespace: core.namespace, engine: core.endpoint, token: access.token !== undefined }, `listening on http://${env.NODES_HOST}:${port}`);
 
   // Leftovers of an earlier run (crashed resets, containers never started, unreadable labels; idle nodes when
   // NODES_IDLE_TTL_MS is set) are pruned at start and then every NODES_PRUNE_INTERVAL_MS. Live nodes are kept.

@@ -8,6 +8,10 @@ export function httpStatusOf(code: string): number {
     case 'validation_failed':
     case 'unknown_method':
       return 400;
+    case 'unauthorized':
+      return 401;
+    case 'forbidden':
+      return 403;
     case 'node_not_found':
     case 'process_not_found':
       return 404;
@@ -29,13 +33,14 @@ export function httpStatusOf(code: string): number {
 
 /**
  * A request the server cannot route or read, with the HTTP status that says why: 404 no such route, 405 method
- * not allowed on it, 413 body too large, 400 otherwise. Its wire code is `invalid_request`.
+ * not allowed on it, 413 body too large, 415 a browser's body that is not `application/json`, 400 otherwise.
+ * Its wire code is `invalid_request`.
  */
 export class RequestError extends NodeError {
   override readonly name = 'RequestError';
   constructor(
     message: string,
-    readonly httpStatus: 400 | 404 | 405 | 413 = 400,
+    readonly httpStatus: 400 | 404 | 405 | 413 | 415 = 400,
   ) {
     super('invalid_request', message);
   }
