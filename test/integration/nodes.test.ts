@@ -75,6 +75,16 @@ test('run fails clearly on a missing or relative working directory, an unknown n
   });
 });
 
+test('a node whose main process exits at once fails to start with WrongStateError, leaving no container', async (t) => {
+  const error = await t.throwsAsync(manager.createNode({ command: 'exit 3', labels: testLabels() }), {
+    instanceOf: WrongStateError,
+    message: /failed to start: .*exit code 3/,
+  });
+  t.is(error?.code, 'wrong_state');
+  const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`, `${LABELS.nodeId}`] }) });
+  t.false(left.some((c) => c.Labels[TEST_RUN_LABEL] === TEST_RUN_ID && (c.Command ?? '').includes('exit 3')));
+});
+
 test('reset keeps the node id, changes the container, and a file written before is gone', async (t) => {
   const node = await nodeFor(t, manager, { name: 'resettable' });
   await execIn(node.containerId, ['sh', '-c', 'echo before > /root/marker']);

@@ -1,21 +1,26 @@
 /**
  * The closed set of failure codes that @nodes reports, in the library (`NodeError.code`) and on the wire
- * (`result.error.code`).
+ * (`result.error.code`). `internal_error` is the server's answer to a failure it did not expect;
+ * `server_unavailable` is the HTTP client's when no server answers.
  */
-export type NodeErrorCode =
-  | 'validation_failed'
-  | 'node_not_found'
-  | 'process_not_found'
-  | 'conflict'
-  | 'wrong_state'
-  | 'image_unavailable'
-  | 'engine_unavailable'
-  | 'engine_error'
-  | 'timeout'
-  | 'unknown_method'
-  | 'invalid_request'
-  | 'unauthorized'
-  | 'forbidden';
+export const NODE_ERROR_CODES = [
+  'validation_failed',
+  'node_not_found',
+  'process_not_found',
+  'conflict',
+  'wrong_state',
+  'image_unavailable',
+  'engine_unavailable',
+  'engine_error',
+  'timeout',
+  'unknown_method',
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'internal_error',
+  'server_unavailable',
+] as const;
+export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number];
 
 /**
  * Base class of every error @nodes throws on purpose. `code` is machine-readable, `message` is one sentence
@@ -120,4 +125,54 @@ export class TimeoutError extends NodeError {
   constructor(message: string) {
     super('timeout', message);
   }
+}
+
+/** No @nodes server answers at the client's base URL (connection refused, reset, DNS failure). */
+export class ServerUnavailableError extends NodeError {
+  override readonly name = 'ServerUnavailableError';
+  constructor(
+    readonly url: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('server_unavailable', message, options);
+  }
+}
+
+/**
+ * The `NodeError` subclass of a wire failure `{code, detail}`, with `detail` as its message: what the HTTP client
+ * throws, so that `instanceof NodeNotFoundError` works the same over HTTP as in the library. Unknown codes give a
+ * base `NodeError`.
+ */
+export function nodeErrorFromWire(error: { code: string; detail: string }): NodeError {
+  const { code, detail } = error;
+  const make = (): NodeError => {
+    switch (code) {
+      case 'validation_failed':
+        return new ValidationError(detail, [detail]);
+      case 'node_not_found':
+        return new NodeNotFoundError(/"(n-[0-9a-f]+)"/.exec(detail)?.[1] ?? '');
+      case 'process_not_found': {
+        const [, processId = '', nodeId = ''] = /"(p-[0-9a-f]+)".*"(n-[0-9a-f]+)"/.exec(detail) ?? [];
+        return new ProcessNotFoundError(nodeId, processId);
+      }
+      case 'conflict':
+        return new ConflictError(detail);
+      case 'wrong_state':
+        return new WrongStateError(detail);
+      case 'image_unavailable':
+        return new ImageUnavailableError(/"([^"]+)"/.exec(detail)?.[1] ?? '', detail);
+      case 'engine_unavailable':
+        return new EngineUnavailableError('', detail);
+      case 'engine_error':
+        return new EngineError(detail);
+      case 'timeout':
+        return new TimeoutError(detail);
+      default:
+        return new NodeError(code as NodeErrorCode, detail);
+    }
+  };
+  const e = make();
+  e.message = detail;
+  return e;
 }

@@ -12,6 +12,9 @@ export {
   EngineUnavailableError,
   EngineError,
   TimeoutError,
+  ServerUnavailableError,
+  NODE_ERROR_CODES,
+  nodeErrorFromWire,
   type NodeErrorCode,
 } from './errors.js';
 export { silentLogger, type Logger, type LogFields } from './logger.js';

@@ -8,9 +8,13 @@ import { RequestError, failureEnvelope } from './middleware/errors.js';
 import { requestLog } from './middleware/request-log.js';
 import { dispatch } from './rpc/dispatch.js';
 import { streamLogs } from './sse/logs-stream.js';
+import { openApiDocument } from './openapi/document.js';
 
 export { answerClientErrors } from './client-errors.js';
 export type { AccessOptions } from './middleware/access.js';
+export { openApiDocument } from './openapi/document.js';
+export { METHODS, type RpcMethod, type MethodName } from './rpc/methods.js';
+export type { WireNode, WireProcess, WireOutput, WireHealth } from './rpc/wire.js';
 
 /**
  * Options of `createApp`. `bodyLimitBytes` caps a request body (default 1 MiB); `access` says who may call
@@ -38,6 +42,10 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   const LOGS = '/nodes/:node_id/processes/:process_id/logs';
   router.post('/', (ctx) => dispatch(core, ctx));
   router.get(LOGS, (ctx) => streamLogs(core, ctx));
+  let openApi: Record<string, unknown> | undefined;
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openApi ??= openApiDocument();
+  });
   for (const path of ['/', LOGS]) {
     router.options(path, (ctx) => {
       ctx.status = 204;

@@ -155,9 +155,9 @@ export class NodeService {
       await this.engine.removeContainer(containerId).catch((cleanupError: unknown) =>
         this.logger.warn({ nodeId, containerId, err: String(cleanupError) }, 'could not remove a container that failed to start'),
       );
-      throw error instanceof NodeError
-        ? new NodeError(error.code, `node "${nodeId}" failed to start: ${error.message}`, { cause: error })
-        : error;
+      // Say which node failed, keeping the error's own subclass so that `instanceof WrongStateError` still works.
+      if (error instanceof NodeError) error.message = `node "${nodeId}" failed to start: ${error.message}`;
+      throw error;
     }
     return containerId;
   }

@@ -26,11 +26,19 @@ export const ProcessConfigSchema = z
 export type ProcessConfig = z.input<typeof ProcessConfigSchema>;
 export type ResolvedProcessConfig = z.output<typeof ProcessConfigSchema>;
 
-/** Signals a process may be killed with; `SIG` prefix optional. */
+/** The signals a process may be killed with, by their names without the `SIG` prefix. */
+export const SIGNAL_NAMES = ['TERM', 'KILL', 'INT', 'HUP', 'QUIT', 'USR1', 'USR2', 'ALRM'] as const;
+type SignalName = (typeof SIGNAL_NAMES)[number];
+
+/**
+ * Signals a process may be killed with: `TERM` or `SIGTERM` (a union of literals, so a typo fails to compile);
+ * lowercase is accepted at run time for hand-written requests. Parsed to the name without `SIG`.
+ */
 export const SignalSchema = z
-  .string()
+  .custom<SignalName | `SIG${SignalName}`>((v) => typeof v === 'string', { error: 'must be a signal name such as "TERM" or "SIGKILL"' })
   .transform((s) => s.toUpperCase().replace(/^SIG/, ''))
-  .pipe(z.enum(['TERM', 'KILL', 'INT', 'HUP', 'QUIT', 'USR1', 'USR2', 'ALRM']));
+  .pipe(z.enum(SIGNAL_NAMES))
+  .meta({ type: 'string', enum: [...SIGNAL_NAMES, ...SIGNAL_NAMES.map((n) => `SIG${n}`)] });
 export type Signal = z.output<typeof SignalSchema>;
 
 /**

@@ -2,7 +2,9 @@ import type { Context } from 'koa';
 import { NodeError, parseInput, type NodeManager } from '@nodes/core';
 import type { RpcState } from '../middleware/errors.js';
 import { RequestEnvelopeSchema } from './envelope.js';
-import { METHODS } from './methods.js';
+import { METHODS, type RpcMethod } from './methods.js';
+
+const TABLE: Readonly<Record<string, RpcMethod>> = METHODS;
 
 /** How deep a request's JSON may nest; the spec's requests need 4 levels. */
 export const MAX_REQUEST_DEPTH = 64;
@@ -40,7 +42,7 @@ export async function dispatch(core: NodeManager, ctx: Context): Promise<void> {
   }
   state.request = body;
   const envelope = parseInput(RequestEnvelopeSchema, body, 'request');
-  const method = Object.hasOwn(METHODS, envelope.method) ? METHODS[envelope.method] : undefined;
+  const method = Object.hasOwn(TABLE, envelope.method) ? TABLE[envelope.method] : undefined;
   if (!method) {
     throw new NodeError('unknown_method', `unknown method "${envelope.method}"; known: ${Object.keys(METHODS).join(', ')}`);
   }

@@ -10,7 +10,17 @@ import {
 
   type NodeManager,
 } from '@nodes/core';
-import { toWireHealth, toWireNode, toWireOutput, toWireProcess } from './wire.js';
+import {
+  WireHealthSchema,
+  WireNodeSchema,
+  WireOutputSchema,
+  WireProcessSchema,
+  WirePrunedSchema,
+  toWireHealth,
+  toWireNode,
+  toWireOutput,
+  toWireProcess,
+} from './wire.js';
 
 const spec = NodeSpecSchema.shape;
 const proc = ProcessConfigSchema.shape;
@@ -43,25 +53,27 @@ export const RunProcessArgsSchema = z
   .strict();
 
 /**
- * One method of the wire format: its args schema, the spec's messages and the core call. What `run` returns is
- * added to `result`; a `message` in it replaces `success` when the outcome needs other words.
+ * One method of the wire format: its args schema, its result schema (the fields `run` adds to `result` besides
+ * `status` and `message`; the OpenAPI document and the typed client are made from both), the spec's messages and
+ * the core call. A `message` in what `run` returns replaces `success` when the outcome needs other words.
  */
-export interface RpcMethod<S extends z.ZodType = z.ZodType> {
-  args: S;
+export interface RpcMethod<A extends z.ZodType = z.ZodType, R extends z.ZodObject = z.ZodObject> {
+  args: A;
+  result: R;
   success: string;
   failure: string;
-  run(core: NodeManager, args: z.output<S>): Promise<Record<string, unknown>>;
+  run(core: NodeManager, args: z.output<A>): Promise<z.input<R> & { message?: string }>;
 }
 
-const method = <S extends z.ZodType>(m: RpcMethod<S>): RpcMethod => m as unknown as RpcMethod;
+const method = <A extends z.ZodType, R extends z.ZodObject>(m: RpcMethod<A, R>): RpcMethod<A, R> => m;
 
-/**
- * The method table: method name -> args schema -> core call. The first five and their messages are the spec's;
- * the rest extend it in the same style.
- */
-export const METHODS: Record<string, RpcMethod> = {
+const NodeResultSchema = z.object({ node_id: NodeIdSchema, node: WireNodeSchema });
+const ProcessResultSchema = z.object({ process: WireProcessSchema });
+
+export const METHODS = {
   create_node: method({
     args: CreateNodeArgsSchema,
+    result: NodeResultSchema,
     success: 'node started successfully',
     failure: 'node failed to start',
     async run(core, a) {
@@ -80,6 +92,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   remove_node: method({
     args: NodeArgsSchema,
+    result: z.object({ node_id: NodeIdSchema }),
     success: 'Node kill successfully',
     failure: 'Node failed to be killed',
     async run(core, a) {
@@ -89,6 +102,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   reset_node: method({
     args: NodeArgsSchema,
+    result: NodeResultSchema,
     success: 'node reset successfully',
     failure: 'node failed to be reset',
     async run(core, a) {
@@ -98,6 +112,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   get_health: method({
     args: z.object({}).strict(),
+    result: WireHealthSchema,
     success: 'health checked',
     failure: 'unable to get health',
     async run(core) {
@@ -106,6 +121,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   run_process_on_node: method({
     args: RunProcessArgsSchema,
+    result: ProcessResultSchema.extend({ node_id: NodeIdSchema, process_id: ProcessIdSchema }),
     success: 'process started successfully',
     failure: 'process failed to start',
     async run(core, a) {
@@ -116,6 +132,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   list_nodes: method({
     args: z.object({}).strict(),
+    result: z.object({ nodes: z.array(WireNodeSchema) }),
     success: 'nodes listed successfully',
     failure: 'unable to list nodes',
     async run(core) {
@@ -124,6 +141,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   get_node: method({
     args: NodeArgsSchema,
+    result: NodeResultSchema,
     success: 'node found',
     failure: 'unable to get node',
     async run(core, a) {
@@ -133,6 +151,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   prune_nodes: method({
     args: z.object({}).strict(),
+    result: z.object({ removed: z.array(WirePrunedSchema) }),
     success: 'nodes pruned successfully',
     failure: 'unable to prune nodes',
     async run(core) {
@@ -142,6 +161,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   get_process: method({
     args: ProcessArgsSchema,
+    result: ProcessResultSchema,
     success: 'process found',
     failure: 'unable to get process',
     async run(core, a) {
@@ -150,6 +170,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   list_processes: method({
     args: NodeArgsSchema,
+    result: z.object({ processes: z.array(WireProcessSchema) }),
     success: 'processes listed successfully',
     failure: 'unable to list processes',
     async run(core, a) {
@@ -163,6 +184,7 @@ export const METHODS: Record<string, RpcMethod> = {
       limit_bytes: LogsQuerySchema.shape.limitBytes,
       encoding: LogsQuerySchema.shape.encoding,
     }).strict(),
+    result: ProcessResultSchema.extend({ stdout: WireOutputSchema, stderr: WireOutputSchema }),
     success: 'process logs read successfully',
     failure: 'unable to read process logs',
     async run(core, a) {
@@ -177,6 +199,7 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   kill_process: method({
     args: ProcessArgsSchema.extend({ signal: KillOptionsSchema.shape.signal, grace_ms: KillOptionsSchema.shape.graceMs }).strict(),
+    result: ProcessResultSchema,
     success: 'process killed successfully',
     failure: 'process failed to be killed',
     async run(core, a) {
@@ -187,11 +210,15 @@ export const METHODS: Record<string, RpcMethod> = {
   }),
   wait_process: method({
     args: ProcessArgsSchema.extend({ timeout_ms: WaitOptionsSchema.shape.timeoutMs }).strict(),
+    result: ProcessResultSchema,
     success: 'process ended',
     failure: 'unable to wait for process',
     async run(core, a) {
       return { process: toWireProcess(await core.waitProcess(a.node_id, a.process_id, { timeoutMs: a.timeout_ms })) };
     },
   }),
-};
+} satisfies Record<string, RpcMethod<any, any>>;
+
+/** The name of a method of the wire format. */
+export type MethodName = keyof typeof METHODS;
 

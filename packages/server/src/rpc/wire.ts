@@ -1,7 +1,44 @@
-import type { Health, NodeInfo, OutputChunk, ProcessRecord } from '@nodes/core';
+import { z } from 'zod';
+import {
+  ContainerStateSchema,
+  OutputEncodingSchema,
+  ProcessStatusSchema,
+  PruneReasonSchema,
+  type Health,
+  type NodeInfo,
+  type OutputChunk,
+  type ProcessRecord,
+} from '@nodes/core';
+
+/** A node on the wire: core's `NodeSchema` in snake_case; times ISO 8601; `processes` counts by status (`get_node`). */
+export const WireNodeSchema = z.object({
+  node_id: z.string(),
+  name: z.string().nullable(),
+  namespace: z.string(),
+  image: z.string(),
+  state: ContainerStateSchema,
+  exit_code: z.number().int().nullable(),
+  container_id: z.string(),
+  created_at: z.string(),
+  reset_at: z.string().nullable(),
+  resets: z.number().int(),
+  labels: z.record(z.string(), z.string()),
+  spec: z.object({
+    image: z.string().optional(),
+    name: z.string().optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    command: z.union([z.string(), z.array(z.string())]).optional(),
+    working_dir: z.string().optional(),
+    memory_bytes: z.number().int().optional(),
+    nano_cpus: z.number().int().optional(),
+  }),
+  processes: z.record(z.string(), z.number().int()).optional(),
+});
+export type WireNode = z.infer<typeof WireNodeSchema>;
 
 /** A node on the wire (snake_case, as the spec's `node_id`). */
-export function toWireNode(node: NodeInfo) {
+export function toWireNode(node: NodeInfo): WireNode {
   return {
     node_id: node.nodeId,
     name: node.name ?? null,
@@ -28,8 +65,34 @@ export function toWireNode(node: NodeInfo) {
   };
 }
 
+/**
+ * A process record on the wire: core's `ProcessRecordSchema` in snake_case. Times ISO 8601 and Unix ms; sizes in
+ * bytes; `exit_code` is never null once `status` is not `running`. Env values are never part of it.
+ */
+export const WireProcessSchema = z.object({
+  process_id: z.string(),
+  node_id: z.string(),
+  name: z.string(),
+  command: z.union([z.string(), z.array(z.string())]),
+  path: z.string(),
+  env_keys: z.array(z.string()),
+  timeout_ms: z.number().nullable(),
+  status: ProcessStatusSchema,
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  started_at: z.string(),
+  started_at_ms: z.number(),
+  ended_at: z.string().nullable(),
+  ended_at_ms: z.number().nullable(),
+  stdout_bytes: z.number().int(),
+  stderr_bytes: z.number().int(),
+  truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+});
+export type WireProcess = z.infer<typeof WireProcessSchema>;
+
 /** A process record on the wire. Env values are never part of it. */
-export function toWireProcess(p: ProcessRecord) {
+export function toWireProcess(p: ProcessRecord): WireProcess {
   return {
     process_id: p.processId,
     node_id: p.nodeId,
@@ -52,8 +115,20 @@ export function toWireProcess(p: ProcessRecord) {
   };
 }
 
+/** A slice of one output stream on the wire: core's `OutputChunkSchema` in snake_case; offsets and sizes in bytes. */
+export const WireOutputSchema = z.object({
+  data: z.string(),
+  encoding: OutputEncodingSchema,
+  offset: z.number().int(),
+  next_offset: z.number().int(),
+  total_bytes: z.number().int(),
+  truncated: z.boolean(),
+  complete: z.boolean(),
+});
+export type WireOutput = z.infer<typeof WireOutputSchema>;
+
 /** A slice of output on the wire. */
-export function toWireOutput(o: OutputChunk) {
+export function toWireOutput(o: OutputChunk): WireOutput {
   return {
     data: o.data,
     encoding: o.encoding,
@@ -65,8 +140,30 @@ export function toWireOutput(o: OutputChunk) {
   };
 }
 
+/** Health on the wire: core's `HealthSchema` in snake_case; `health` is the spec's `good` / `bad`. */
+export const WireHealthSchema = z.object({
+  health: z.enum(['good', 'bad']),
+  reasons: z.array(
+    z.union([
+      z.object({ kind: z.literal('engine'), code: z.string(), message: z.string() }),
+      z.object({
+        kind: z.literal('node'),
+        node_id: z.string(),
+        state: ContainerStateSchema,
+        exit_code: z.number().int().nullable(),
+        message: z.string(),
+      }),
+    ]),
+  ),
+  engine: z.object({ endpoint: z.string(), version: z.string().nullable(), api_version: z.string().nullable() }),
+  nodes: z.object({ total: z.number().int(), running: z.number().int() }),
+  checked_at: z.string(),
+  duration_ms: z.number(),
+});
+export type WireHealth = z.infer<typeof WireHealthSchema>;
+
 /** Health on the wire: `health` is the spec's `good` / `bad`. */
-export function toWireHealth(h: Health) {
+export function toWireHealth(h: Health): WireHealth {
   return {
     health: h.health,
     reasons: h.reasons.map((r) =>
@@ -80,3 +177,6 @@ export function toWireHealth(h: Health) {
     duration_ms: h.durationMs,
   };
 }
+
+/** A container `prune_nodes` removed, on the wire. */
+export const WirePrunedSchema = z.object({ container_id: z.string(), node_id: z.string().nullable(), reason: PruneReasonSchema });
