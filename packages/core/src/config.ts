@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/** Docker's smallest memory limit (bytes). */
+export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
+/** The smallest CPU share a node may get (1e9 = one CPU): 0.001 CPU. */
+export const MIN_NANO_CPUS = 1_000_000;
+/** The fewest processes and threads a node may be limited to: its init, main process and a few execs. */
+export const MIN_PIDS_LIMIT = 16;
+
 /**
  * Options of a node manager. Every field has a default, so `createNodeManager()` works as it is.
  * - `namespace`: nodes carry it as the label `io.nodes.namespace`; a manager sees only its namespace's nodes.
@@ -15,6 +22,11 @@ import { z } from 'zod';
  *   started, nor the node created or reset, within that time. Default: off.
  * - `pruneGraceMs`: how old a container that was created but never started must be before `pruneNodes()` takes
  *   it for a crashed create or reset and removes it (ms).
+ * - Limits of every node, which a node spec may change up to the maximums: `defaultMemoryBytes` (512 MiB, no
+ *   swap beyond it) up to `maxMemoryBytes` (8 GiB); `defaultNanoCpus` (1e9 = one CPU) up to `maxNanoCpus`
+ *   (default: as many as the engine's host has); `defaultPidsLimit` (1024 processes and threads) up to
+ *   `maxPidsLimit` (32768).
+ * - `maxNodes`: how many nodes the namespace may hold (200); a create past it fails with `limit_exceeded`.
  */
 export const ConfigSchema = z
   .object({
@@ -38,7 +50,24 @@ export const ConfigSchema = z
       .default('/tmp/.nodes'),
     idleTtlMs: z.number().int().positive().optional(),
     pruneGraceMs: z.number().int().nonnegative().default(10_000),
+    defaultMemoryBytes: z.number().int().min(MIN_MEMORY_BYTES).default(512 * 1024 * 1024),
+    maxMemoryBytes: z.number().int().min(MIN_MEMORY_BYTES).default(8 * 1024 * 1024 * 1024),
+    defaultNanoCpus: z.number().int().min(MIN_NANO_CPUS).default(1_000_000_000),
+    maxNanoCpus: z.number().int().min(MIN_NANO_CPUS).optional(),
+    defaultPidsLimit: z.number().int().min(MIN_PIDS_LIMIT).default(1024),
+    maxPidsLimit: z.number().int().min(MIN_PIDS_LIMIT).default(32_768),
+    maxNodes: z.number().int().positive().default(200),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const pairs = [
+      ['defaultMemoryBytes', c.defaultMemoryBytes, c.maxMemoryBytes],
+      ['defaultNanoCpus', c.defaultNanoCpus, c.maxNanoCpus],
+      ['defaultPidsLimit', c.defaultPidsLimit, c.maxPidsLimit],
+    ] as const;
+    for (const [key, value, max] of pairs) {
+      if (max !== undefined && value > max) ctx.addIssue({ code: 'custom', path: [key], message: `must be at most its maximum, ${max}` });
+    }
+  });
 export type NodesConfig = z.output<typeof ConfigSchema>;
 export type NodesOptions = z.input<typeof ConfigSchema>;

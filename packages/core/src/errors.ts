@@ -17,6 +17,7 @@ export const NODE_ERROR_CODES = [
   'invalid_request',
   'unauthorized',
   'forbidden',
+  'limit_exceeded',
   'internal_error',
   'server_unavailable',
 ] as const;
@@ -127,6 +128,14 @@ export class TimeoutError extends NodeError {
   }
 }
 
+/** An operator limit would be passed: the namespace already holds its maximum of nodes. */
+export class LimitExceededError extends NodeError {
+  override readonly name = 'LimitExceededError';
+  constructor(message: string) {
+    super('limit_exceeded', message);
+  }
+}
+
 /** No @nodes server answers at the client's base URL (connection refused, reset, DNS failure). */
 export class ServerUnavailableError extends NodeError {
   override readonly name = 'ServerUnavailableError';
@@ -168,6 +177,8 @@ export function nodeErrorFromWire(error: { code: string; detail: string }): Node
         return new EngineError(detail);
       case 'timeout':
         return new TimeoutError(detail);
+      case 'limit_exceeded':
+        return new LimitExceededError(detail);
       default:
         return new NodeError(code as NodeErrorCode, detail);
     }

@@ -1,6 +1,6 @@
 export { createNodeManager, createCoreInjector, type CompositionOverrides, type ResolvedConfig } from './composition-root.js';
 export { NodeManager } from './node-manager.js';
-export { ConfigSchema, type NodesConfig, type NodesOptions } from './config.js';
+export { ConfigSchema, MIN_MEMORY_BYTES, MIN_NANO_CPUS, MIN_PIDS_LIMIT, type NodesConfig, type NodesOptions } from './config.js';
 export {
   NodeError,
   ValidationError,
@@ -15,6 +15,7 @@ export {
   ServerUnavailableError,
   NODE_ERROR_CODES,
   nodeErrorFromWire,
+  LimitExceededError,
   type NodeErrorCode,
 } from './errors.js';
 export { silentLogger, type Logger, type LogFields } from './logger.js';

@@ -8,6 +8,9 @@ import type { NodesOptions } from '@nodes/core';
  * `NODES_OUTPUT_CAP_BYTES`, `NODES_IDLE_TTL_MS` (remove nodes idle for longer; default off), and
  * `NODES_PRUNE_INTERVAL_MS` (prune every so often besides at start; default off). Who may call:
  * `NODES_TOKEN` or `NODES_TOKEN_FILE`, `NODES_ALLOWED_ORIGINS`, `NODES_ALLOWED_HOSTS` (see `accessOptionsOf`).
+ * Node limits (core's `ConfigSchema`): `NODES_DEFAULT_MEMORY_BYTES`, `NODES_MAX_MEMORY_BYTES`,
+ * `NODES_DEFAULT_NANO_CPUS`, `NODES_MAX_NANO_CPUS`, `NODES_DEFAULT_PIDS_LIMIT`, `NODES_MAX_PIDS_LIMIT`,
+ * `NODES_MAX_NODES`.
  */
 export const ServerEnvSchema = z.object({
   NODES_HOST: z.string().min(1).default('127.0.0.1'),
@@ -26,6 +29,13 @@ export const ServerEnvSchema = z.object({
   NODES_OUTPUT_CAP_BYTES: z.coerce.number().int().positive().optional(),
   NODES_IDLE_TTL_MS: z.coerce.number().int().positive().optional(),
   NODES_PRUNE_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+  NODES_DEFAULT_MEMORY_BYTES: z.coerce.number().int().positive().optional(),
+  NODES_MAX_MEMORY_BYTES: z.coerce.number().int().positive().optional(),
+  NODES_DEFAULT_NANO_CPUS: z.coerce.number().int().positive().optional(),
+  NODES_MAX_NANO_CPUS: z.coerce.number().int().positive().optional(),
+  NODES_DEFAULT_PIDS_LIMIT: z.coerce.number().int().positive().optional(),
+  NODES_MAX_PIDS_LIMIT: z.coerce.number().int().positive().optional(),
+  NODES_MAX_NODES: z.coerce.number().int().positive().optional(),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -39,5 +49,12 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     pullPolicy: env.NODES_PULL_POLICY,
     outputCapBytes: env.NODES_OUTPUT_CAP_BYTES,
     idleTtlMs: env.NODES_IDLE_TTL_MS,
+    defaultMemoryBytes: env.NODES_DEFAULT_MEMORY_BYTES,
+    maxMemoryBytes: env.NODES_MAX_MEMORY_BYTES,
+    defaultNanoCpus: env.NODES_DEFAULT_NANO_CPUS,
+    maxNanoCpus: env.NODES_MAX_NANO_CPUS,
+    defaultPidsLimit: env.NODES_DEFAULT_PIDS_LIMIT,
+    maxPidsLimit: env.NODES_MAX_PIDS_LIMIT,
+    maxNodes: env.NODES_MAX_NODES,
   };
 }

@@ -10,8 +10,14 @@ export interface ContainerCreateOptions {
   cmd?: string[];
   workingDir?: string;
   hostname?: string;
+  /** memory limit, also the memory+swap limit (no swap) */
   memoryBytes?: number;
+  /** CPU limit, 1e9 = one CPU */
   nanoCpus?: number;
+  /** most processes and threads at once */
+  pidsLimit?: number;
+  /** `user`, `uid`, `user:group` or `uid:gid`; undefined keeps the image's */
+  user?: string;
 }
 
 /** A container as the core needs to see it (`GET /containers/json` and `GET /containers/{id}/json`). */

@@ -125,11 +125,17 @@ export class DockerEngine implements ContainerEngine {
         Cmd: options.cmd,
         WorkingDir: options.workingDir,
         Hostname: options.hostname,
+        User: options.user,
         HostConfig: {
           // An init process (docker-init) reaps orphaned children and forwards signals; see docker run --init.
           Init: true,
           Memory: options.memoryBytes,
+          // Equal to Memory: no swap on top, so a memory hog meets its limit instead of swapping the host.
+          MemorySwap: options.memoryBytes,
           NanoCpus: options.nanoCpus,
+          PidsLimit: options.pidsLimit,
+          // setuid binaries and file capabilities cannot raise a node's privileges (docker run --security-opt).
+          SecurityOpt: ['no-new-privileges'],
         },
       } as Docker.ContainerCreateOptions),
     );

@@ -12,6 +12,7 @@ import { TOKENS } from '../tokens.js';
 import { carryProcessRecords, markProcessesLost, type CarryDeps } from '../process/carry-records.js';
 import { LABELS, MANAGED_BY, containerNameOf, namespaceSelector } from './labels.js';
 import { NodeLocks } from './node-locks.js';
+import { NodeQuota, limitsOf } from './node-limits.js';
 import { currentContainers, specOf, toNodeInfo } from './node-records.js';
 import { pruneNamespace, type PruneResult } from './prune.js';
 
@@ -35,7 +36,11 @@ export class NodeService {
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(ImageService) private readonly images: ImageService,
     @inject(NodeLocks) private readonly locks: NodeLocks,
-  ) {}
+  ) {
+    this.quota = new NodeQuota(engine, config.namespace, config.maxNodes);
+  }
+
+  private readonly quota: NodeQuota;
 
   private get carry(): CarryDeps {
     return { engine: this.engine, logger: this.logger, stateDir: this.config.stateDir };
@@ -79,7 +84,9 @@ export class NodeService {
    * spec, started with an init process. Mirrors `POST /containers/create` then `/containers/{id}/start`; pulls
    * the image first when it is missing. A container that fails to start is removed again.
    * @returns the running node (schema `NodeSchema`).
-   * @throws {ValidationError} when the spec is invalid.
+   * The container gets the node's limits (`limitsOf`), `no-new-privileges` and the spec's `user`.
+   * @throws {ValidationError} when the spec is invalid or asks for more than an operator maximum.
+   * @throws {LimitExceededError} when the namespace already holds `maxNodes` nodes.
    * @throws {ConflictError} when a node of the namespace already has this name.
    * @throws {ImageUnavailableError} when the image is missing and cannot be pulled.
    * @throws {EngineUnavailableError} when the engine does not answer.
@@ -89,10 +96,17 @@ export class NodeService {
     if (spec.name && NodeIdSchema.safeParse(spec.name).success) {
       throw new ValidationError('invalid node spec: name: must not look like a node id', ['name: must not look like a node id']);
     }
+    limitsOf(spec, this.config);
     const nodeId = `n-${randomBytes(6).toString('hex')}`;
-    const containerId = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), () =>
-      this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 }),
-    );
+    const release = await this.quota.reserve(nodeId);
+    let containerId: string;
+    try {
+      containerId = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), () =>
+        this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 }),
+      );
+    } finally {
+      release();
+    }
     this.logger.info({ nodeId, containerId, image: spec.image ?? this.config.defaultImage }, 'node created');
     return this.infoOf(nodeId, containerId);
   }
@@ -108,6 +122,7 @@ export class NodeService {
     beforeStart?: (containerId: string) => Promise<void>,
   ): Promise<string> {
     const image = spec.image ?? this.config.defaultImage;
+    const limits = limitsOf(spec, this.config);
     await this.images.ensure(image);
     const labels: Record<string, string> = {
       ...spec.labels,
@@ -133,8 +148,8 @@ export class NodeService {
           cmd: command,
           workingDir: spec.workingDir,
           hostname: spec.name ?? nodeId,
-          memoryBytes: spec.memoryBytes,
-          nanoCpus: spec.nanoCpus,
+          ...limits,
+          user: spec.user,
         });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;

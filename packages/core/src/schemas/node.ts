@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_MEMORY_BYTES, MIN_NANO_CPUS, MIN_PIDS_LIMIT } from '../config.js';
 import { LABELS } from '../node/labels.js';
 import { AbsolutePathSchema, CommandSchema, ContainerStateSchema, EnvSchema, NodeIdSchema } from './common.js';
 
@@ -14,7 +15,11 @@ const RESERVED_LABELS = new Set<string>(Object.values(LABELS));
  * - `labels`: extra container labels; the keys @nodes writes itself (`LABELS`, `io.nodes.node-id`…) are reserved.
  * - `command`: the node's main process, an argv array or a shell line; default: one that sleeps until stopped.
  * - `workingDir`: absolute working directory of the main process; default: the image's.
- * - `memoryBytes`, `nanoCpus`: limits, as Docker's `HostConfig.Memory` and `HostConfig.NanoCpus` (1e9 = 1 CPU).
+ * - `memoryBytes`, `nanoCpus`, `pidsLimit`: limits, as Docker's `HostConfig.Memory` (also the memory+swap
+ *   limit: no swap), `HostConfig.NanoCpus` (1e9 = 1 CPU) and `HostConfig.PidsLimit` (processes and threads);
+ *   default: the config's `defaultMemoryBytes`, `defaultNanoCpus`, `defaultPidsLimit`, each at most its `max…`.
+ * - `user`: who the main process and the node's processes run as, `user`, `uid`, `user:group` or `uid:gid`
+ *   (Docker's `Config.User`); default: the image's (root for most).
  */
 export const NodeSpecSchema = z
   .object({
@@ -41,8 +46,13 @@ export const NodeSpecSchema = z
       .optional(),
     command: CommandSchema.optional(),
     workingDir: AbsolutePathSchema.optional(),
-    memoryBytes: z.number().int().min(6 * 1024 * 1024).optional(),
-    nanoCpus: z.number().int().min(1_000_000).optional(),
+    memoryBytes: z.number().int().min(MIN_MEMORY_BYTES).optional(),
+    nanoCpus: z.number().int().min(MIN_NANO_CPUS).optional(),
+    pidsLimit: z.number().int().min(MIN_PIDS_LIMIT).optional(),
+    user: z
+      .string()
+      .regex(/^([a-z_][a-z0-9_.-]{0,31}|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}|\d{1,10}))?$/, 'must be "user", "uid", "user:group" or "uid:gid"')
+      .optional(),
   })
   .strict();
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;

@@ -20,6 +20,8 @@ export function httpStatusOf(code: string): number {
       return 409;
     case 'image_unavailable':
       return 422;
+    case 'limit_exceeded':
+      return 429;
     case 'engine_unavailable':
       return 503;
     case 'timeout':

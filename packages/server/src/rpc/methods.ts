@@ -36,6 +36,8 @@ export const CreateNodeArgsSchema = z
     working_dir: spec.workingDir,
     memory_bytes: spec.memoryBytes,
     nano_cpus: spec.nanoCpus,
+    pids_limit: spec.pidsLimit,
+    user: spec.user,
   })
   .strict();
 
@@ -86,6 +88,8 @@ export const METHODS = {
         workingDir: a.working_dir,
         memoryBytes: a.memory_bytes,
         nanoCpus: a.nano_cpus,
+        pidsLimit: a.pids_limit,
+        user: a.user,
       });
       return { node_id: node.nodeId, node: toWireNode(node) };
     },

@@ -60,6 +60,8 @@ export function toWireNode(node: NodeInfo): WireNode {
       working_dir: node.spec.workingDir,
       memory_bytes: node.spec.memoryBytes,
       nano_cpus: node.spec.nanoCpus,
+      pids_limit: node.spec.pidsLimit,
+      user: node.spec.user,
     },
     ...(node.processes ? { processes: node.processes } : {}),
   };
