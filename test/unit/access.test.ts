@@ -161,6 +161,7 @@ test('405 answers carry Allow, OPTIONS answers 204 with Allow', async (t) => {
     ['PUT', '/', 'POST, OPTIONS'],
     ['PROPFIND', '/', 'POST, OPTIONS'],
     ['POST', '/nodes/n-000000000000/processes/p-000000000000/logs', 'HEAD, GET, OPTIONS'],
+    ['DELETE', '/openapi.json', 'HEAD, GET, OPTIONS'],
   ];
   for (const [method, path, allow] of cases) {
     const res = await send(port, { method, path, headers: { Host: host } });
@@ -173,7 +174,7 @@ test('405 answers carry Allow, OPTIONS answers 204 with Allow', async (t) => {
   t.is(options.headers.allow, 'POST, OPTIONS');
   const logsOptions = await send(port, { method: 'OPTIONS', path: '/nodes/n-000000000000/processes/p-000000000000/logs', headers: { Host: host } });
   t.is(logsOptions.status, 204);
-  t.is(logsOptions.headers.allow, 'GET, HEAD, OPTIONS');
+  t.is(logsOptions.headers.allow, 'HEAD, GET, OPTIONS');
 });
 
 test('what Node\'s HTTP parser refuses (unknown verb, over-long URL, garbage) is answered as JSON in the spec\'s shape', async (t) => {

@@ -46,12 +46,6 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi ??= openApiDocument();
   });
-  for (const path of ['/', LOGS]) {
-    router.options(path, (ctx) => {
-      ctx.status = 204;
-      ctx.set('Allow', path === '/' ? 'POST, OPTIONS' : 'GET, HEAD, OPTIONS');
-    });
-  }
   app.use(requestLog(logger));
   app.use(failureEnvelope(logger));
   app.use(checkCaller(access));
@@ -91,8 +85,15 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   );
   app.use(async (ctx, next) => {
     await next();
-    // allowedMethods sets `Allow` and 405 (501 for verbs no route knows); answer both as 405 with `Allow` kept.
+    // allowedMethods sets `Allow` with 405 (501 for verbs no route knows) and with a 200 to OPTIONS: answer
+    // those as 405 in the spec's shape and as 204, `Allow` kept and naming OPTIONS too.
+    const allow = ctx.response.get('Allow');
+    if (allow) ctx.set('Allow', `${allow}, OPTIONS`);
     if (ctx.status === 405 || ctx.status === 501) throw new RequestError(NOT_ALLOWED, 405);
+    if (ctx.method === 'OPTIONS' && allow) {
+      ctx.body = null;
+      ctx.status = 204;
+    }
   });
   app.use(router.routes());
   app.use(router.allowedMethods());

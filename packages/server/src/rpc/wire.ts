@@ -32,6 +32,8 @@ export const WireNodeSchema = z.object({
     working_dir: z.string().optional(),
     memory_bytes: z.number().int().optional(),
     nano_cpus: z.number().int().optional(),
+    pids_limit: z.number().int().optional(),
+    user: z.string().optional(),
   }),
   processes: z.record(z.string(), z.number().int()).optional(),
 });
