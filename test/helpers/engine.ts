@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import type { ExecutionContext, TestFn } from 'ava';
 import { createNodeManager, LABELS, type NodeManager, type NodesOptions } from '@nodes/core';
+import { runLabels } from './test-runs.js';
 
-/** Label every container made by the tests carries, with this run's id: the sweep removes by it. */
-export const TEST_RUN_LABEL = 'io.nodes.test-run';
-export const TEST_RUN_ID = process.env.NODES_TEST_RUN_ID ?? `run-${randomBytes(4).toString('hex')}`;
+export { TEST_OWNER_LABEL, TEST_RUN_ID, TEST_RUN_LABEL } from './test-runs.js';
 
 /** The image nodes use in tests: built offline by scripts/ensure-image. */
 export const TEST_IMAGE = process.env.NODES_DEFAULT_IMAGE ?? 'busybox:latest';
@@ -18,8 +17,11 @@ export function testNamespace(file: string): string {
   return `test-${file}-${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
 }
 
-/** Labels every node spec in the tests carries. */
-export const testLabels = (): Record<string, string> => ({ [TEST_RUN_LABEL]: TEST_RUN_ID });
+/**
+ * Labels every container and network the tests make carries: this run's id and its owner mark, so that the
+ * sweeps of `./scripts/test` remove them once this test process is gone, and never while it runs.
+ */
+export const testLabels = (): Record<string, string> => runLabels();
 
 /** A manager on the real engine in its own namespace. */
 export function testManager(namespace: string, options: NodesOptions = {}): NodeManager {

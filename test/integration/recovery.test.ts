@@ -6,13 +6,12 @@ import { LABELS, NodeNotFoundError, type NodeManager, type NodesOptions } from '
 import { createApp } from '@nodes/server';
 import {
   TEST_IMAGE,
-  TEST_RUN_LABEL,
-  TEST_RUN_ID,
   containersOfNode,
   docker,
   nodeFor,
   requireEngine,
   sweepNamespace,
+  testLabels,
   testManager,
   testNamespace,
   useEngine,
@@ -105,7 +104,7 @@ async function handMade(name: string, labels: Record<string, string>, start: boo
     name,
     Image: TEST_IMAGE,
     Cmd: ['sleep', '300'],
-    Labels: { ...labels, [TEST_RUN_LABEL]: TEST_RUN_ID },
+    Labels: { ...labels, ...testLabels() },
     HostConfig: { Init: true },
   });
   if (start) await container.start();

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { createApp } from '@nodes/server';
-import { containersOfNode, execIn, TEST_RUN_ID, TEST_RUN_LABEL, useEngine } from '../helpers/engine.js';
+import { containersOfNode, execIn, testLabels, useEngine } from '../helpers/engine.js';
 
 const { namespace, manager } = useEngine(test, 'server');
 const server = createServer(createApp(manager).callback());
@@ -24,7 +24,7 @@ const call = async (method: string, args?: Record<string, unknown>) => {
 };
 
 test('the five methods of the spec do what they say on real containers', async (t) => {
-  const created = await call('create_node', { labels: { [TEST_RUN_LABEL]: TEST_RUN_ID } });
+  const created = await call('create_node', { labels: testLabels() });
   t.is(created.status, 200);
   t.deepEqual(created.body.request, created.request);
   t.like(created.body.result, { status: 'success', message: 'node started successfully' });
@@ -67,7 +67,7 @@ test('bad input gets the failed shape with a reason and the right HTTP status', 
   t.is(unknown.status, 404);
   t.like(unknown.body.result, { status: 'failed', message: 'node failed to be reset', error: { code: 'node_not_found' } });
 
-  const created = await call('create_node', { labels: { [TEST_RUN_LABEL]: TEST_RUN_ID } });
+  const created = await call('create_node', { labels: testLabels() });
   const nodeId: string = created.body.result.node_id;
   t.teardown(() => manager.removeNode(nodeId).catch(() => undefined));
   const badDir = await call('run_process_on_node', { node_id: nodeId, config: { name: 'x', path: '/nope', command: 'true', env: {} } });
