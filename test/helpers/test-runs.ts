@@ -97,6 +97,12 @@ export interface SweepReport {
   failed: string[];
 }
 
+/** Gone already (404), or another sweep is removing it (409 "removal … already in progress"). */
+const removedElsewhere = (error: unknown): boolean => {
+  const { statusCode, message } = error as { statusCode?: number; message?: string };
+  return statusCode === 404 || (statusCode === 409 && /in progress/.test(message ?? ''));
+};
+
 /**
  * Removes the containers (force: running ones too), then the networks, of test runs that are gone, on the engine
  * `docker` talks to. Objects of live runs are never touched. Failures are reported, not thrown, so that a sweep
@@ -116,7 +122,7 @@ export async function sweepGoneRuns(docker: Docker): Promise<SweepReport> {
           await docker.getContainer(c.Id).remove({ force: true, v: true });
           report.containers.push({ id: c.Id, run });
         } catch (error) {
-          if ((error as { statusCode?: number }).statusCode !== 404) report.failed.push(`container ${c.Id}: ${String(error)}`);
+          if (!removedElsewhere(error)) report.failed.push(`container ${c.Id}: ${String(error)}`);
         }
       }),
   );
@@ -128,7 +134,7 @@ export async function sweepGoneRuns(docker: Docker): Promise<SweepReport> {
       await docker.getNetwork(n.Id).remove();
       report.networks.push({ id: n.Id, run });
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) report.failed.push(`network ${n.Id}: ${String(error)}`);
+      if (!removedElsewhere(error)) report.failed.push(`network ${n.Id}: ${String(error)}`);
     }
   }
   return report;
