@@ -1,12 +1,18 @@
 /**
  * @nodes/core as a library: three nodes, a process on each, reset one, remove all.
  * Run: `pnpm run build && node examples/dist/three-nodes.js` (needs an engine: ./scripts/ensure-engine).
+ * The namespace is NODES_NAMESPACE's, else `example`.
  */
-import { createNodeManager } from '@nodes/core';
+import { createNodeManager, type NodeInfo } from '@nodes/core';
 
-const manager = createNodeManager({ namespace: 'example' });
-const nodes = await Promise.all(['alpha', 'beta', 'gamma'].map((name) => manager.createNode({ name, env: { ROLE: name } })));
+const manager = createNodeManager({ namespace: process.env.NODES_NAMESPACE || 'example' });
+const nodes: NodeInfo[] = [];
 try {
+  // Created inside the try: when one create fails, the finally still removes those that were made.
+  const made = await Promise.allSettled(['alpha', 'beta', 'gamma'].map((name) => manager.createNode({ name, env: { ROLE: name } })));
+  for (const m of made) if (m.status === 'fulfilled') nodes.push(m.value);
+  const failed = made.find((m) => m.status === 'rejected');
+  if (failed) throw failed.reason;
   for (const node of nodes) console.log(`created ${node.name} as ${node.nodeId} (container ${node.containerId.slice(0, 12)})`);
 
   const runs = await Promise.all(
@@ -28,6 +34,6 @@ try {
 
   console.log(`health: ${(await manager.getHealth()).health}`);
 } finally {
-  for (const node of nodes) await manager.removeNode(node.nodeId);
+  for (const node of nodes) await manager.removeNode(node.nodeId).catch((e: Error) => console.error(`could not remove ${node.nodeId}: ${e.message}`));
   console.log(`removed ${nodes.length} nodes; left in namespace: ${(await manager.listNodes()).length}`);
 }
