@@ -1,4 +1,4 @@
-import type { ContainerCreateOptions, ContainerEngine, ContainerSummary, ExecOptions, ExecResult } from '@nodes/core';
+import type { AttachedExec, ContainerCreateOptions, ContainerEngine, ContainerSummary, ExecOptions, ExecResult, SpawnOptions, SpawnResult } from '@nodes/core';
 
 /**
  * An in-memory `ContainerEngine` for unit tests of dispatch and wiring: containers are records, execs answer
@@ -45,5 +45,18 @@ export class FakeEngine implements ContainerEngine {
   async copyIn() {}
   async exec(_id: string, options: ExecOptions) {
     return this.execAnswer(options);
+  }
+  async spawnExec(_id: string, options: SpawnOptions): Promise<SpawnResult> {
+    const answer = this.execAnswer({ cmd: options.cmd, env: options.env });
+    return { execId: 'f'.repeat(64), acknowledged: false, ...answer };
+  }
+  async inspectExec() {
+    return undefined;
+  }
+  async attachExec(): Promise<AttachedExec> {
+    throw new Error('the fake engine does not attach execs');
+  }
+  async subscribeEvents(): Promise<never> {
+    throw new Error('the fake engine has no events');
   }
 }

@@ -66,4 +66,10 @@ export type {
   ExecOptions,
   ExecResult,
   EngineVersion,
+  SpawnOptions,
+  SpawnResult,
+  ExecInfo,
+  AttachedExec,
+  EngineEvent,
+  EventSubscription,
 } from './engine/container-engine.js';

@@ -48,6 +48,64 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** how long the command may run before the call fails with `TimeoutError` (ms) */
   timeoutMs?: number;
+  /** the most stdout and stderr (together, bytes) kept; past it the call fails with `EngineError` (default: no bound) */
+  maxOutputBytes?: number;
+}
+
+/** A command started with `exec` that goes on running after the call returns (see `ContainerEngine.spawnExec`). */
+export interface SpawnOptions {
+  cmd: string[];
+  env?: Record<string, string>;
+  /** bytes piped to the command's stdin, then closed; made from the exec's id, which is known before it starts */
+  stdin: (execId: string) => Buffer;
+  /** the call returns once a stdout line starts with this (the command then runs on, detached from the call) */
+  ackPrefix: string;
+  /** how long until the acknowledgement or the exit (ms) */
+  timeoutMs?: number;
+}
+
+/** What `spawnExec` saw: the exec's id, its output so far, and its exit code when it ended before acknowledging. */
+export interface SpawnResult {
+  execId: string;
+  acknowledged: boolean;
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode?: number;
+}
+
+/** One exec as the engine reports it (`GET /exec/{id}/json`). */
+export interface ExecInfo {
+  id: string;
+  containerId: string;
+  running: boolean;
+  /** set once it has ended */
+  exitCode?: number;
+  /** argv after the entrypoint */
+  args: string[];
+}
+
+/** A long-lived attached exec (see `ContainerEngine.attachExec`): its demultiplexed stdout and how to end it. */
+export interface AttachedExec {
+  execId: string;
+  stdout: NodeJS.ReadableStream;
+  /** resolves when the stream ends (the command ended, or `close` was called) */
+  ended: Promise<void>;
+  /** closes the connection: the command sees its stdin end */
+  close(): void;
+}
+
+/** An engine event (`GET /events`): `type` (`container`…), `action` (`exec_die`, `die`, `destroy`, `oom`…), `id`. */
+export interface EngineEvent {
+  type: string;
+  action: string;
+  /** the container's id for container events */
+  id: string;
+  attributes: Record<string, string>;
+}
+
+/** A subscription to engine events; `close` ends it. */
+export interface EventSubscription {
+  close(): void;
 }
 
 /** Output of a finished exec, stdout and stderr demultiplexed. */
@@ -94,4 +152,18 @@ export interface ContainerEngine {
   copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void>;
   /** `POST /containers/{id}/exec` and `/exec/{id}/start`, attached, then waits for the exit code. */
   exec(containerId: string, options: ExecOptions): Promise<ExecResult>;
+  /**
+   * `POST /containers/{id}/exec` and `/exec/{id}/start`, attached: writes stdin, then returns once the command
+   * acknowledges on stdout (it runs on; the engine keeps its exit code, see `inspectExec`) or ends.
+   */
+  spawnExec(containerId: string, options: SpawnOptions): Promise<SpawnResult>;
+  /** `GET /exec/{id}/json`; undefined when the engine no longer knows the exec. */
+  inspectExec(execId: string): Promise<ExecInfo | undefined>;
+  /** `POST /containers/{id}/exec` and `/exec/{id}/start`, attached with stdin open, streaming its stdout until it ends. */
+  attachExec(containerId: string, options: { cmd: string[]; env?: Record<string, string> }): Promise<AttachedExec>;
+  /**
+   * `GET /events?filters=…`: calls `onEvent` for each container event of these actions until closed; `onError`
+   * once when the stream fails or ends (the engine went away).
+   */
+  subscribeEvents(actions: string[], onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): Promise<EventSubscription>;
 }

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
-import { EngineUnavailableError, ImageUnavailableError, NodeError, TimeoutError } from '../errors.js';
+import { EngineError, EngineUnavailableError, ImageUnavailableError, NodeError, TimeoutError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ContainerStateSchema, type ContainerState } from '../schemas/common.js';
 import { TOKENS } from '../tokens.js';
@@ -13,7 +13,14 @@ import type {
   EngineVersion,
   ExecOptions,
   ExecResult,
+  AttachedExec,
+  EngineEvent,
+  EventSubscription,
+  ExecInfo,
+  SpawnOptions,
+  SpawnResult,
 } from './container-engine.js';
+import { attachExec, inspectExec, spawnExec, subscribeEvents } from './docker-exec.js';
 import { engineMessage, mapDockerError, statusOf } from './docker-errors.js';
 
 const toEnvList = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
@@ -256,8 +263,17 @@ export class DockerEngine implements ContainerEngine {
       abortSignal.addEventListener('abort', () => stream.destroy(), { once: true });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
-      const out = new PassThrough().on('data', (b: Buffer) => stdout.push(b));
-      const err = new PassThrough().on('data', (b: Buffer) => stderr.push(b));
+      let bytes = 0;
+      const keep = (into: Buffer[]) => (b: Buffer) => {
+        bytes += b.length;
+        if (options.maxOutputBytes !== undefined && bytes > options.maxOutputBytes) {
+          stream.destroy(new EngineError(`${what} wrote more than ${options.maxOutputBytes} bytes of output`));
+          return;
+        }
+        into.push(b);
+      };
+      const out = new PassThrough().on('data', keep(stdout));
+      const err = new PassThrough().on('data', keep(stderr));
       // Without a TTY the engine multiplexes both streams on one connection: demultiplex it.
       this.docker.modem.demuxStream(stream, out, err);
       const ended = new Promise<void>((resolve, reject) => {
@@ -284,5 +300,21 @@ export class DockerEngine implements ContainerEngine {
       }
       throw error;
     }
+  }
+
+  spawnExec(containerId: string, options: SpawnOptions): Promise<SpawnResult> {
+    return spawnExec(this.docker, this.call.bind(this), containerId, options);
+  }
+
+  inspectExec(execId: string): Promise<ExecInfo | undefined> {
+    return inspectExec(this.docker, this.call.bind(this), execId);
+  }
+
+  attachExec(containerId: string, options: { cmd: string[]; env?: Record<string, string> }): Promise<AttachedExec> {
+    return attachExec(this.docker, this.call.bind(this), containerId, options);
+  }
+
+  subscribeEvents(actions: string[], onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): Promise<EventSubscription> {
+    return subscribeEvents(this.docker, this.call.bind(this), actions, onEvent, onError);
   }
 }

@@ -43,7 +43,7 @@ export class NodeService {
   private readonly quota: NodeQuota;
 
   private get carry(): CarryDeps {
-    return { engine: this.engine, logger: this.logger, stateDir: this.config.stateDir };
+    return { engine: this.engine, logger: this.logger, stateDir: this.config.stateDir, capBytes: this.config.outputCapBytes };
   }
 
   private canonicalName = (c: ContainerSummary): string =>

@@ -1,7 +1,9 @@
 import { posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { extract, pack } from 'tar-stream';
 import type { ContainerEngine } from '../engine/container-engine.js';
 import type { Logger } from '../logger.js';
-import { MARK_LOST_SCRIPT } from './node-scripts.js';
+import { MARK_LOST_SCRIPT, MAX_RECORD_FILE_BYTES } from './node-scripts.js';
 
 /** What carrying process records across a reset needs. */
 export interface CarryDeps {
@@ -9,17 +11,56 @@ export interface CarryDeps {
   logger: Logger;
   /** where process records live in a node (config `stateDir`) */
   stateDir: string;
+  /** bytes kept per output stream (config `outputCapBytes`) */
+  capBytes: number;
 }
+
+const ID = /^p-[0-9a-f]{12}$/;
+const RECORD_FILES = new Set(['meta', 'start', 'end', 'kill_requested', 'timed_out']);
+const STREAM_FILES = new Set(['stdout', 'stderr']);
 
 /**
  * Copies a node's process records from its old container into the new, not yet started one
- * (`GET /containers/{old}/archive` piped into `PUT /containers/{new}/archive`), so that a reset keeps the
- * node's process history. Best effort: a failure is logged, not thrown.
+ * (`GET /containers/{old}/archive` filtered, then `PUT /containers/{new}/archive`), so that a reset keeps the
+ * node's process history. Only data crosses: regular files of the record layout (`meta`, `start`, `end`,
+ * markers, `stdout`, `stderr`) within their size bounds, written as plain non-executable files; anything else a
+ * process left in the state directory (scripts, links, FIFOs, other files) stays behind. Best effort: a
+ * failure is logged, not thrown.
  */
 export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId: string, newId: string): Promise<void> {
   try {
     const tar = await deps.engine.copyOut(oldId, deps.stateDir);
-    if (tar) await deps.engine.copyIn(newId, posix.dirname(deps.stateDir), tar);
+    if (!tar) return;
+    const base = posix.basename(deps.stateDir);
+    const out = pack();
+    const dirs = new Set<string>();
+    const dir = (name: string) => {
+      if (dirs.has(name)) return;
+      dirs.add(name);
+      out.entry({ name, type: 'directory', mode: 0o755 });
+    };
+    const filter = extract();
+    filter.on('entry', (header, stream, next) => {
+      const [top, processes, id, file, ...rest] = header.name.replace(/\/$/, '').split('/');
+      const bound = file && RECORD_FILES.has(file) ? MAX_RECORD_FILE_BYTES : file && STREAM_FILES.has(file) ? deps.capBytes + 1 : -1;
+      const keep = top === base && processes === 'processes' && ID.test(id ?? '') && rest.length === 0 && header.type === 'file' && (header.size ?? 0) <= bound;
+      if (!keep) {
+        stream.on('end', next).resume();
+        return;
+      }
+      dir(base);
+      dir(`${base}/processes`);
+      dir(`${base}/processes/${id}`);
+      const chunks: Buffer[] = [];
+      stream.on('data', (b: unknown) => chunks.push(b as Buffer));
+      stream.on('end', () => {
+        out.entry({ name: header.name, type: 'file', mode: 0o644 }, Buffer.concat(chunks), next);
+      });
+    });
+    filter.on('finish', () => out.finalize());
+    const copied = deps.engine.copyIn(newId, posix.dirname(deps.stateDir), out as unknown as NodeJS.ReadableStream);
+    await pipeline(tar, filter);
+    await copied;
   } catch (error) {
     deps.logger.warn({ nodeId, containerId: newId, err: String(error) }, 'could not carry process records across the reset');
   }

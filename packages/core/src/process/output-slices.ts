@@ -1,5 +1,4 @@
-import type { OutputChunk, OutputEncoding, ProcessLogs } from '../schemas/process.js';
-import { parseRecords, toRecord } from './process-records.js';
+import type { OutputChunk, OutputEncoding, ProcessLogs, ProcessRecord } from '../schemas/process.js';
 
 /**
  * How many bytes at the end of `bytes` begin a UTF-8 character that is not complete yet (0 to 3): a slice should
@@ -76,31 +75,47 @@ export interface LogsRequest {
   stderr: { offset: number; limit: number };
 }
 
+/** What `OUTPUT_SCRIPT` printed, split: whether the end was there before the slices were read, the slices, the record dump. */
+export interface LogsAnswer {
+  endedBefore: boolean;
+  stdout: RawSlice;
+  stderr: RawSlice;
+  /** the `print_records` part (see `parseRecordDump`) */
+  dump: Buffer;
+}
+
 /**
- * Reads `OUTPUT_SCRIPT`'s answer: the record's lines, then `@stdout <size> <n>` and n bytes, then the same for
- * stderr. Record lines never hold "\n@stdout " (meta is one JSON line), and stderr's header follows stdout's
- * bytes at once. Returns undefined when the answer is cut short (the node went away during the read).
+ * Splits `OUTPUT_SCRIPT`'s answer: `@ended <0|1>`, then `@stdout <size> <n>` and exactly n bytes, the same for
+ * stderr, then the record dump. Every part is framed by a length, so no byte of output can forge the next.
+ * Returns undefined when the answer is cut short (the node went away during the read).
  */
-export function parseLogsOutput(out: Buffer, request: LogsRequest): ProcessLogs | undefined {
+export function splitLogsOutput(out: Buffer, request: LogsRequest): LogsAnswer | undefined {
+  const head = /^@ended ([01])\n/.exec(out.subarray(0, 16).toString('latin1'));
+  if (!head) return undefined;
   const readSlice = (stream: 'stdout' | 'stderr', header: number) => {
-    const headerOk = header >= 0 && out.toString('latin1', header, header + stream.length + 2) === `@${stream} `;
+    const headerOk = out.toString('latin1', header, header + stream.length + 2) === `@${stream} `;
     const newline = headerOk ? out.indexOf(0x0a, header) : -1;
     if (newline < 0) return undefined;
-    const [, size, n] = out.subarray(header, newline).toString('utf8').split(' ').map(Number);
+    const [, size, n] = out.subarray(header, newline).toString('latin1').split(' ').map(Number);
     if (!Number.isInteger(size) || !Number.isInteger(n) || newline + 1 + n! > out.length) return undefined;
     const bytes = out.subarray(newline + 1, newline + 1 + n!);
-    return { header, end: newline + 1 + n!, slice: { ...request[stream], size: size!, bytes } };
+    return { end: newline + 1 + n!, slice: { ...request[stream], size: size!, bytes } };
   };
-  const stdoutHeader = out.indexOf('\n@stdout ');
-  const stdout = readSlice('stdout', stdoutHeader < 0 ? -1 : stdoutHeader + 1);
+  const stdout = readSlice('stdout', head[0].length);
   const stderr = stdout && readSlice('stderr', stdout.end);
-  const raw = stdout && parseRecords(out.subarray(0, stdout.header).toString('utf8')).get(request.processId);
-  if (!stdout || !stderr || !raw) return undefined;
-  const process = toRecord(request.nodeId, request.processId, raw, request.capBytes);
-  const ended = process.status !== 'running';
+  if (!stdout || !stderr) return undefined;
+  return { endedBefore: head[1] === '1', stdout: stdout.slice, stderr: stderr.slice, dump: out.subarray(stderr.end) };
+}
+
+/**
+ * The logs answer: the record, and a chunk of each stream. A chunk is `complete` only when the end was written
+ * before its slice was read (then the slice holds all there is).
+ */
+export function toLogs(answer: LogsAnswer, process: ProcessRecord, request: LogsRequest): ProcessLogs {
+  const ended = answer.endedBefore && process.status !== 'running';
   return {
     process,
-    stdout: toChunk(stdout.slice, request.capBytes, ended, request.encoding),
-    stderr: toChunk(stderr.slice, request.capBytes, ended, request.encoding),
+    stdout: toChunk(answer.stdout, request.capBytes, ended, request.encoding),
+    stderr: toChunk(answer.stderr, request.capBytes, ended, request.encoding),
   };
 }

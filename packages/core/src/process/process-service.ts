@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine, ExecResult } from '../engine/container-engine.js';
-import { ConflictError, EngineError, ProcessNotFoundError, TimeoutError, ValidationError, WrongStateError } from '../errors.js';
+import { ConflictError, EngineError, ImageUnavailableError, ProcessNotFoundError, TimeoutError, ValidationError, WrongStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NodeService } from '../node/node-service.js';
 import { NodeIdSchema, ProcessIdSchema, type NodeId } from '../schemas/common.js';
@@ -16,128 +16,130 @@ import {
   WaitOptionsSchema,
   type KillOptions,
   type LogsQuery,
-  type ProcessLogs,
   type OutputChunk,
   type OutputQuery,
+  type ProcessLogs,
   type ProcessRecord,
   type WaitOptions,
 } from '../schemas/process.js';
 import { TOKENS } from '../tokens.js';
-import { KILL_SCRIPT, LAUNCH_SCRIPT, OUTPUT_SCRIPT, READ_SCRIPT } from './node-scripts.js';
-import { UTF8_LOOKAHEAD_BYTES, parseLogsOutput } from './output-slices.js';
-import { parseRecords, toRecord } from './process-records.js';
+import { ExecTracker } from './exec-tracker.js';
+import { KILL_SCRIPT, LAUNCH_EXIT, LAUNCH_SCRIPT, OUTPUT_SCRIPT } from './node-scripts.js';
+import { UTF8_LOOKAHEAD_BYTES, splitLogsOutput, toLogs } from './output-slices.js';
+import { parseRecordDump } from './record-dump.js';
+import { boundsArgs, readDump, toRecords, type ReaderDeps } from './record-reader.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const LAUNCHER_FILE = `launch-${createHash('sha256').update(LAUNCH_SCRIPT).digest('hex').slice(0, 12)}.sh`;
-/** Installs the launcher as a file once per container (so `ps` in the node shows a short line), then runs it. */
-const RUN_LAUNCHER = 'f=$1; shift; [ -f "$f" ] || { mkdir -p "${f%/*}" && cat > "$f.$$" && mv "$f.$$" "$f"; } || exit 97; exec /bin/sh "$f" "$@"';
+/** How often a wait reads the record while the engine's events are not flowing (ms). */
+const FALLBACK_POLL_MS = 1_000;
 
 /** Processes run in nodes with `exec`: start, read, follow, kill, wait. Records live inside the node. */
 @injectable()
 export class ProcessService {
+  private readonly execIds = new Map<string, string>();
+  readonly tracker: ExecTracker;
+
   constructor(
     @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
     @inject(TOKENS.Config) private readonly config: NodesConfig,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(NodeService) private readonly nodes: NodeService,
-  ) {}
+  ) {
+    this.tracker = new ExecTracker(engine, logger);
+  }
+
+  private get deps(): ReaderDeps {
+    return { engine: this.engine, tracker: this.tracker, stateDir: this.config.stateDir, capBytes: this.config.outputCapBytes, execIds: this.execIds };
+  }
 
   /**
-   * The node's container id, when it is running: processes are started, read and killed with `exec`, which needs
+   * The node's container, when it is running: processes are started, read and killed with `exec`, which needs
    * a running container (a stopped node's records come back with its next reset).
    * @throws {NodeNotFoundError} @throws {WrongStateError} when the node is not running.
    */
-  private async runningContainer(nodeId: NodeId): Promise<string> {
+  async runningContainer(nodeId: NodeId): Promise<{ id: string; image: string }> {
     const container = await this.nodes.containerOf(nodeId);
     if (container.state !== 'running') {
       const exit = container.exitCode === undefined ? '' : `, exit code ${container.exitCode}`;
       throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}${exit}); reset it to use its processes again`);
     }
-    return container.id;
-  }
-
-  /** Runs one of the node scripts with `sh -c`; records are readable in a stopped node only after a reset. */
-  private async script(containerId: string, script: string, args: string[], extra: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    return this.engine.exec(containerId, { cmd: ['/bin/sh', '-c', script, 'nodes', ...args], ...extra });
+    return { id: container.id, image: container.image };
   }
 
   /**
-   * Runs a node script in the node's running container, holding the node's lock shared: beside other reads and
-   * starts, never during a reset or remove in this manager, so that a read sees the node before or after one,
-   * never half-way. A reset or remove by another manager can still move the container away: a read that meets the
-   * old container being removed (`ConflictError`) is tried once more on the current one.
+   * Runs `fn` on the node's running container holding the node's lock shared: beside other reads and starts,
+   * never during a reset or remove in this manager. A reset or remove by another manager can still move the
+   * container away: a call that meets the old container being removed (`ConflictError`) is tried once more.
    */
-  private inNode(nodeId: NodeId, script: string, args: string[], timeoutMs?: number): Promise<ExecResult> {
+  inNode<T>(nodeId: NodeId, fn: (containerId: string) => Promise<T>): Promise<T> {
     return this.nodes.withSharedNodeLock(nodeId, async () => {
       try {
-        return await this.script(await this.runningContainer(nodeId), script, args, { timeoutMs });
+        return await fn((await this.runningContainer(nodeId)).id);
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-        return this.script(await this.runningContainer(nodeId), script, args, { timeoutMs });
+        return fn((await this.runningContainer(nodeId)).id);
       }
     });
   }
 
   /**
    * Starts a process in a running node (schema `ProcessConfigSchema`: the spec's `run_process_on_node` config)
-   * and returns at once with its record. Mirrors `POST /containers/{id}/exec` + `/exec/{id}/start`: the command
-   * runs in its own session under a supervisor inside the node, so it outlives this call and the manager.
+   * and returns once it runs, with its record. Mirrors `POST /containers/{id}/exec` + `/exec/{id}/start`: the
+   * exec's main process is the process's supervisor (sent with the exec, never cached in the node), so the
+   * engine holds its exit code; the command runs in its own session, outliving this call and the manager. The
+   * command and the record's data go through the exec's stdin, never through a shell's quoting.
    * @throws {ValidationError} on an invalid config or a working directory that does not exist in the node.
+   * @throws {ImageUnavailableError} when the node's image lacks what processes need (`/bin/sh`, `setsid`…).
    * @throws {NodeNotFoundError} when the node does not exist. @throws {WrongStateError} when it is not running.
    */
   async start(nodeIdInput: unknown, configInput: unknown): Promise<ProcessRecord> {
     const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
     const config = parseInput(ProcessConfigSchema, configInput, 'process config');
     const processId = `p-${randomBytes(6).toString('hex')}`;
-    const meta = JSON.stringify({
-      name: config.name,
-      command: config.command,
-      path: config.path,
-      envKeys: Object.keys(config.env),
-      timeoutMs: config.timeoutMs,
-    });
-    const mode = typeof config.command === 'string' ? 'shell' : 'argv';
-    const argv = typeof config.command === 'string' ? [config.command] : config.command;
-    const result = await this.nodes.withSharedNodeLock(nodeId, async () => {
-      const containerId = await this.runningContainer(nodeId);
-      const args = [
-        `${this.config.stateDir}/bin/${LAUNCHER_FILE}`,
-        this.config.stateDir,
-        processId,
-        config.path,
-        String(this.config.outputCapBytes),
-        String(config.timeoutMs ?? 0),
-        String(config.graceMs),
-        mode,
-        meta,
-        ...argv,
-      ];
-      return this.engine.exec(containerId, {
-        cmd: ['/bin/sh', '-c', RUN_LAUNCHER, 'nodes', ...args],
+    const shell = typeof config.command === 'string';
+    const meta = { name: config.name, command: config.command, path: config.path, envKeys: Object.keys(config.env), timeoutMs: config.timeoutMs };
+    const { result, image } = await this.nodes.withSharedNodeLock(nodeId, async () => {
+      const container = await this.runningContainer(nodeId);
+      const args = [this.config.stateDir, processId, config.path, String(this.config.outputCapBytes), String(config.timeoutMs ?? 0), String(config.graceMs)];
+      const spawned = await this.engine.spawnExec(container.id, {
+        cmd: ['/bin/sh', '-c', LAUNCH_SCRIPT, 'nodes', ...args, shell ? 'shell' : 'argv', ...(shell ? [] : (config.command as string[]))],
         env: config.env,
-        stdin: LAUNCH_SCRIPT,
+        stdin: (execId) => Buffer.concat([Buffer.from(`${JSON.stringify({ ...meta, execId })}\n`), Buffer.from(shell ? (config.command as string) : '')]),
+        ackPrefix: '@started ',
       });
+      return { result: spawned, image: container.image };
     });
-    const message = result.stderr.toString('utf8').trim();
-    if (result.exitCode === 96) throw new ValidationError(`invalid process config: path: ${message}`, [`path: ${message}`]);
-    if (result.exitCode !== 0) {
+    const message = Buffer.concat([result.stderr, result.stdout]).toString('utf8').trim().slice(0, 500);
+    if (!result.acknowledged) {
+      if (result.exitCode === LAUNCH_EXIT.missingCwd) throw new ValidationError(`invalid process config: path: ${message}`, [`path: ${message}`]);
+      if (result.exitCode === LAUNCH_EXIT.missingTool) throw new ImageUnavailableError(image, `node "${nodeId}": ${message} (image "${image}")`);
+      if ((result.exitCode === 126 || result.exitCode === 127) && /\/bin\/sh|no such file|not found/i.test(message)) {
+        throw new ImageUnavailableError(image, `node "${nodeId}": the image "${image}" has no /bin/sh, which processes need`);
+      }
       throw new EngineError(`process "${config.name}" could not be started on node "${nodeId}": ${message || `launcher exit code ${result.exitCode}`}`);
     }
+    this.execIds.set(processId, result.execId);
     this.logger.info({ nodeId, processId, name: config.name }, 'process started');
-    return this.recordFrom(result, nodeId, processId);
+    const [, pid, startedAtMs] = /@started (\d+) (\d+)/.exec(result.stdout.toString('latin1')) ?? [];
+    return {
+      processId,
+      nodeId,
+      ...meta,
+      status: 'running',
+      pid: Number(pid),
+      startedAt: new Date(Number(startedAtMs)).toISOString(),
+      startedAtMs: Number(startedAtMs),
+      stdoutBytes: 0,
+      stderrBytes: 0,
+      truncated: { stdout: false, stderr: false },
+    };
   }
 
-  /** The record a node script printed (as READ_SCRIPT does); read again when it printed none. */
-  private recordFrom(result: ExecResult, nodeId: NodeId, processId: string): Promise<ProcessRecord> {
-    const raw = parseRecords(result.stdout.toString('utf8')).get(processId);
-    return raw ? Promise.resolve(toRecord(nodeId, processId, raw, this.config.outputCapBytes)) : this.get(nodeId, processId);
-  }
-
-  /** Records of the given processes of a node, all when `processIds` is empty. */
-  private async read(nodeId: NodeId, processIds: string[]): Promise<ProcessRecord[]> {
-    const result = await this.inNode(nodeId, READ_SCRIPT, [this.config.stateDir, ...processIds]);
-    const raw = parseRecords(result.stdout.toString('utf8'));
-    return [...raw].map(([id, r]) => toRecord(nodeId, id, r, this.config.outputCapBytes));
+  /** Records of the given processes of a node, all when `processIds` is empty: one exec, plus one more in a race. */
+  private read(nodeId: NodeId, processIds: string[]): Promise<ProcessRecord[]> {
+    return this.inNode(nodeId, async (containerId) => {
+      const raws = await readDump(this.deps, containerId, processIds);
+      return toRecords(this.deps, nodeId, containerId, raws, (ids) => readDump(this.deps, containerId, ids));
+    });
   }
 
   /**
@@ -154,7 +156,7 @@ export class ProcessService {
     throw new ProcessNotFoundError(nodeId, processId);
   }
 
-  /** Every process started in the node since it was created, oldest first (including those lost in resets). */
+  /** Every process started in the node since it was created, oldest first (including those lost in resets), in one exec. */
   async list(nodeIdInput: unknown): Promise<ProcessRecord[]> {
     const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
     const records = await this.read(nodeId, []);
@@ -169,9 +171,9 @@ export class ProcessService {
   }
 
   /**
-   * Reads a process's record and a slice of each of its streams in one exec (schema `LogsQuerySchema`): from
-   * `stdoutOffset` and `stderrOffset`, at most `limitBytes` of each, so that a client can page or resume. At most
-   * `outputCapBytes` of each stream are kept; `truncated` says when more was written.
+   * Reads a process's record and a page of each of its streams in one exec (schema `LogsQuerySchema`): from
+   * `stdoutOffset` and `stderrOffset`, at most `limitBytes` of each. At most `outputCapBytes` of each stream
+   * are kept; `truncated` says when more was written.
    * @returns schema `ProcessLogsSchema`. @throws {ProcessNotFoundError} @throws {NodeNotFoundError}
    * @throws {WrongStateError} when the node is not running.
    */
@@ -181,26 +183,33 @@ export class ProcessService {
     const query = parseInput(LogsQuerySchema, queryInput, 'logs query');
     const cap = this.config.outputCapBytes;
     const limitFrom = (offset: number) => Math.max(0, Math.min(query.limitBytes, cap - offset));
-    const stdoutLimit = limitFrom(query.stdoutOffset);
-    const stderrLimit = limitFrom(query.stderrOffset);
-    // In utf8 read a few bytes past the page, so that a page can end on, or hold, a whole character.
-    const extra = query.encoding === 'utf8' ? UTF8_LOOKAHEAD_BYTES : 0;
-    const readFrom = (offset: number, limit: number) => String(Math.min(limit + extra, Math.max(0, cap - offset)));
-    const args = [String(query.stdoutOffset), readFrom(query.stdoutOffset, stdoutLimit), String(query.stderrOffset), readFrom(query.stderrOffset, stderrLimit)];
-    const result = await this.inNode(nodeId, OUTPUT_SCRIPT, [this.config.stateDir, processId, ...args]);
-    if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
-    const logs = parseLogsOutput(result.stdout, {
+    const request = {
       nodeId,
       processId,
       capBytes: cap,
       encoding: query.encoding,
-      stdout: { offset: query.stdoutOffset, limit: stdoutLimit },
-      stderr: { offset: query.stderrOffset, limit: stderrLimit },
+      stdout: { offset: query.stdoutOffset, limit: limitFrom(query.stdoutOffset) },
+      stderr: { offset: query.stderrOffset, limit: limitFrom(query.stderrOffset) },
+    };
+    // In utf8 read a few bytes past the page, so that a page can end on, or hold, a whole character.
+    const extra = query.encoding === 'utf8' ? UTF8_LOOKAHEAD_BYTES : 0;
+    const readFrom = (offset: number, limit: number) => String(Math.min(limit + extra, Math.max(0, cap - offset)));
+    const args = [String(query.stdoutOffset), readFrom(query.stdoutOffset, request.stdout.limit), String(query.stderrOffset), readFrom(query.stderrOffset, request.stderr.limit)];
+    const logs = await this.inNode(nodeId, async (containerId) => {
+      const result = await this.engine.exec(containerId, {
+        cmd: ['/bin/sh', '-c', OUTPUT_SCRIPT, 'nodes', this.config.stateDir, processId, ...args, ...boundsArgs()],
+      });
+      if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
+      const answer = splitLogsOutput(result.stdout, request);
+      const raws = answer && (await parseRecordDump(answer.dump));
+      if (!answer || !raws?.has(processId)) return undefined;
+      const [record] = await toRecords(this.deps, nodeId, containerId, new Map([[processId, raws.get(processId)!]]), (ids) => readDump(this.deps, containerId, ids));
+      return toLogs(answer, record!, request);
     });
     if (logs) return logs;
     // A node removed or stopped during the read cuts the output short: say so rather than "unreadable".
     await this.runningContainer(nodeId);
-    throw new EngineError(`output of process "${processId}" on node "${nodeId}" could not be read (exit code ${result.exitCode})`);
+    throw new EngineError(`output of process "${processId}" on node "${nodeId}" could not be read`);
   }
 
   /**
@@ -222,25 +231,34 @@ export class ProcessService {
   }
 
   /**
-   * Kills a process and every process of its group inside the node: sends `signal` (default SIGTERM), then
-   * SIGKILL after `graceMs` (default 5000 ms), and returns the final record once the group is gone. The Engine
-   * API has no call to kill an exec, so this runs `kill` in the node. Killing an ended process kills what is left
-   * of its group (background children) and keeps its record as it was.
+   * Kills a process's whole run inside the node: sends `signal` (default SIGTERM) to every process that carries
+   * its run mark (the command and all its descendants, also daemons that left its session), then SIGKILL after
+   * `graceMs` (default 5000 ms), and returns the final record once none is left. The Engine API has no call to
+   * kill an exec, so this runs `kill` in the node. Killing an ended process ends what is left of its run and
+   * keeps its record as it was.
    * @throws {ProcessNotFoundError} @throws {NodeNotFoundError} @throws {WrongStateError} when the node is not running.
    */
   async kill(nodeIdInput: unknown, processIdInput: unknown, optionsInput: KillOptions = {}): Promise<ProcessRecord> {
     const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const options = parseInput(KillOptionsSchema, optionsInput, 'kill options');
-    const result = await this.inNode(nodeId, KILL_SCRIPT, [this.config.stateDir, processId, options.signal, String(options.graceMs)], options.graceMs + 15_000);
-    if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
-    if (result.exitCode === 4) throw new EngineError(`process "${processId}" on node "${nodeId}" is still alive after SIGKILL`);
+    const record = await this.inNode(nodeId, async (containerId) => {
+      const result: ExecResult = await this.engine.exec(containerId, {
+        cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'nodes', this.config.stateDir, processId, options.signal, String(options.graceMs), ...boundsArgs()],
+        timeoutMs: options.graceMs + 20_000,
+      });
+      if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
+      if (result.exitCode === 4) throw new EngineError(`process "${processId}" on node "${nodeId}" is still alive after SIGKILL`);
+      const raws = await parseRecordDump(result.stdout);
+      return (await toRecords(this.deps, nodeId, containerId, raws, (ids) => readDump(this.deps, containerId, ids)))[0];
+    });
     this.logger.info({ nodeId, processId, signal: options.signal }, 'process killed');
-    return this.recordFrom(result, nodeId, processId);
+    return record ?? this.get(nodeId, processId);
   }
 
   /**
-   * Waits until a process ends and returns its final record.
+   * Waits until a process ends and returns its final record. Learns of the end from the engine's events (the
+   * `exec_die` of its supervisor exec, or its node's container dying), not by reading the node on a timer.
    * @throws {TimeoutError} when it still runs after `timeoutMs` (default 60000 ms); the process goes on.
    * @throws {ProcessNotFoundError} @throws {NodeNotFoundError}
    */
@@ -251,24 +269,42 @@ export class ProcessService {
     const deadline = Date.now() + options.timeoutMs;
     const timedOut = () => new TimeoutError(`process "${processId}" on node "${nodeId}" still runs after ${options.timeoutMs} ms`);
     let first = true;
-    for (let pollMs = 25; ; pollMs = Math.min(pollMs * 2, 500)) {
-      // The first read always completes (so an unknown process is reported as such); later ones are cut at the
-      // deadline, so a slow engine cannot stretch the wait past timeoutMs.
-      const read = this.get(nodeId, processId);
-      let timer: NodeJS.Timeout | undefined;
-      const record = first
-        ? await read
-        : await Promise.race([
-            read,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(timedOut()), Math.max(0, deadline - Date.now()));
-            }),
-          ]).finally(() => clearTimeout(timer));
-      first = false;
-      if (record.status !== 'running') return record;
-      const left = deadline - Date.now();
-      if (left <= 0) throw timedOut();
-      await sleep(Math.min(pollMs, left));
+    for (;;) {
+      const hold = await this.tracker.acquire();
+      try {
+        // The first read always completes (so an unknown process is reported as such); later ones are cut at the deadline.
+        const record = first ? await this.get(nodeId, processId) : await withDeadline(this.get(nodeId, processId), deadline, timedOut);
+        first = false;
+        if (record.status !== 'running') return record;
+        if (Date.now() >= deadline) throw timedOut();
+        const containerId = (await this.nodes.containerOf(nodeId)).id;
+        const execId = this.execIds.get(processId);
+        const waitMs = hold.live && execId ? deadline - Date.now() : Math.min(FALLBACK_POLL_MS, deadline - Date.now());
+        await new Promise<void>((resolve) => {
+          let stop = () => {};
+          const timer = setTimeout(() => {
+            stop();
+            resolve();
+          }, waitMs);
+          stop = this.tracker.watch(containerId, execId, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      } finally {
+        hold.release();
+      }
     }
   }
+}
+
+/** `promise`, or `error()` once `deadline` (Unix ms) passes. */
+async function withDeadline<T>(promise: Promise<T>, deadline: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(error()), Math.max(0, deadline - Date.now()));
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -38,6 +38,7 @@ export type Env = z.infer<typeof EnvSchema>;
 export const AbsolutePathSchema = z
   .string()
   .min(1)
+  .max(4096)
   .refine((p) => p.startsWith('/'), 'must be an absolute path (starting with "/")')
   .refine((p) => !p.includes('\0'), 'must not contain NUL bytes');
 
@@ -54,4 +55,5 @@ export const CommandSchema = z
   .refine(
     (c) => Buffer.byteLength(typeof c === 'string' ? c : c.join(' ')) <= MAX_COMMAND_BYTES,
     `must be at most ${MAX_COMMAND_BYTES} bytes`,
-  );
+  )
+  .refine((c) => !(typeof c === 'string' ? c : c.join(' ')).includes('\0'), 'must not contain NUL bytes (the kernel passes commands as C strings)');

@@ -74,6 +74,8 @@ export const ProcessRecordSchema = z.object({
   stdoutBytes: z.number().int(),
   stderrBytes: z.number().int(),
   truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+  /** set when part of the record in the node could not be read (too large, or not what the manager wrote) */
+  error: z.string().optional(),
 });
 export type ProcessRecord = z.infer<typeof ProcessRecordSchema>;
 

@@ -1,0 +1,162 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { EngineError, NodeError } from '../errors.js';
+import type { AttachedExec, EngineEvent, EventSubscription, ExecInfo, SpawnOptions, SpawnResult } from './container-engine.js';
+import { statusOf } from './docker-errors.js';
+
+/** Runs one engine call bounded by a deadline, mapping failures to `NodeError`s (`DockerEngine.call`). */
+export type EngineCall = <T>(what: string, fn: (signal: AbortSignal) => Promise<T>, timeoutMs?: number) => Promise<T>;
+
+const toEnvList = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
+/** Bytes kept of a spawned command's output before it acknowledges: a launcher prints a line or a message. */
+const SPAWN_OUTPUT_BYTES = 64 * 1024;
+
+/** See `ContainerEngine.spawnExec`. */
+export async function spawnExec(docker: Docker, call: EngineCall, containerId: string, options: SpawnOptions): Promise<SpawnResult> {
+  return call(
+    `spawn exec in container ${containerId.slice(0, 12)}`,
+    async (abortSignal) => {
+      const exec = await docker.getContainer(containerId).exec({
+        abortSignal,
+        Cmd: options.cmd,
+        Env: options.env ? toEnvList(options.env) : undefined,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      } as Docker.ExecCreateOptions);
+      const stream = await exec.start({ hijack: true, stdin: true });
+      abortSignal.addEventListener('abort', () => stream.destroy(), { once: true });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let stdoutBytes = 0;
+      let stderrBytes = 0;
+      const acknowledged = await new Promise<boolean>((resolve, reject) => {
+        const out = new PassThrough().on('data', (b: Buffer) => {
+          if (stdoutBytes < SPAWN_OUTPUT_BYTES) stdout.push(b);
+          stdoutBytes += b.length;
+          const text = Buffer.concat(stdout).toString('utf8');
+          if (text.startsWith(options.ackPrefix) || text.includes(`\n${options.ackPrefix}`)) {
+            if (text.endsWith('\n')) resolve(true);
+          }
+        });
+        const err = new PassThrough().on('data', (b: Buffer) => {
+          if (stderrBytes < SPAWN_OUTPUT_BYTES) stderr.push(b);
+          stderrBytes += b.length;
+        });
+        docker.modem.demuxStream(stream, out, err);
+        stream.on('end', () => resolve(false));
+        stream.on('close', () => resolve(false));
+        stream.on('error', reject);
+        stream.end(options.stdin(exec.id));
+      });
+      const result = { execId: exec.id, acknowledged, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
+      if (acknowledged) {
+        // The command runs on: closing the connection leaves it running (the engine keeps its exit code).
+        stream.destroy();
+        return result;
+      }
+      for (;;) {
+        const info = await exec.inspect({ abortSignal } as {});
+        if (!info.Running && info.ExitCode !== null) return { ...result, exitCode: info.ExitCode };
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    options.timeoutMs,
+  );
+}
+
+/** See `ContainerEngine.inspectExec`. */
+export async function inspectExec(docker: Docker, call: EngineCall, execId: string): Promise<ExecInfo | undefined> {
+  try {
+    const info = await call(`inspect exec ${execId.slice(0, 12)}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal } as {}));
+    return {
+      id: info.ID,
+      containerId: info.ContainerID,
+      running: info.Running,
+      exitCode: info.Running || info.ExitCode === null ? undefined : info.ExitCode,
+      args: info.ProcessConfig?.arguments ?? [],
+    };
+  } catch (error) {
+    if (error instanceof NodeError && statusOf(error.cause) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** See `ContainerEngine.attachExec`. */
+export async function attachExec(
+  docker: Docker,
+  call: EngineCall,
+  containerId: string,
+  options: { cmd: string[]; env?: Record<string, string> },
+): Promise<AttachedExec> {
+  return call(`attach exec in container ${containerId.slice(0, 12)}`, async (abortSignal) => {
+    const exec = await docker.getContainer(containerId).exec({
+      abortSignal,
+      Cmd: options.cmd,
+      Env: options.env ? toEnvList(options.env) : undefined,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    } as Docker.ExecCreateOptions);
+    const stream = await exec.start({ hijack: true, stdin: true });
+    const stdout = new PassThrough();
+    docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
+    const ended = new Promise<void>((resolve) => {
+      const done = () => {
+        stdout.end();
+        resolve();
+      };
+      stream.on('end', done);
+      stream.on('close', done);
+      stream.on('error', done);
+    });
+    return { execId: exec.id, stdout, ended, close: () => stream.destroy() };
+  });
+}
+
+/** See `ContainerEngine.subscribeEvents`. */
+export async function subscribeEvents(
+  docker: Docker,
+  call: EngineCall,
+  actions: string[],
+  onEvent: (event: EngineEvent) => void,
+  onError: (error: Error) => void,
+): Promise<EventSubscription> {
+  const filters = JSON.stringify({ type: ['container'], event: actions });
+  const stream = (await call('subscribe to events', (abortSignal) => docker.getEvents({ filters, abortSignal } as {}))) as NodeJS.ReadableStream & {
+    destroy(): void;
+  };
+  let closed = false;
+  let buffered = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (!line) continue;
+      try {
+        const e = JSON.parse(line) as { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+        onEvent({ type: e.Type ?? '', action: e.Action ?? '', id: e.Actor?.ID ?? '', attributes: e.Actor?.Attributes ?? {} });
+      } catch {
+        // A line that is not JSON is not an event: skip it.
+      }
+    }
+  });
+  const fail = (error: Error) => {
+    if (closed) return;
+    closed = true;
+    onError(error);
+  };
+  stream.on('error', (error: Error) => fail(new EngineError(`the engine's event stream failed: ${error.message}`)));
+  stream.on('end', () => fail(new EngineError("the engine's event stream ended")));
+  return {
+    close: () => {
+      closed = true;
+      stream.destroy();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+# Starts one process and supervises it for its whole life: this script is the main process of the exec that
+# starts it, so the engine sees the exec end when the process ends (its exit code is the process's).
+# It runs the command in a session of its own, marked NODES_RUN=<processId> in its environment (inherited by
+# every descendant), copies its output through two FIFOs into capped files, enforces the timeout, and writes
+# `end` atomically and last. Once running it prints "@started <pid> <started at ms>" and closes its streams.
+# args: stateDir processId cwd capBytes timeoutMs graceMs mode(shell|argv) [argv...]
+# stdin: the meta JSON on one line, then (mode shell) the command line's exact bytes.
+# Exit codes before the start: 96 working directory missing, 97 a tool missing, 98 state directory unusable.
+set -u
+state=$1 id=$2 cwd=$3 cap=$4 timeout_ms=$5 grace_ms=$6 mode=$7
+shift 7
+d="$state/processes/$id"
+missing=
+for tool in setsid mkfifo head tail kill cat mv rm grep; do
+  command -v "$tool" > /dev/null 2>&1 || missing="$missing $tool"
+done
+[ -z "$missing" ] || { printf 'the node image lacks what processes need:%s\n' "$missing" >&2; exit 97; }
+cd -- "$cwd" 2> /dev/null || { printf 'working directory "%s" does not exist or is not a directory\n' "$cwd" >&2; exit 96; }
+{ mkdir -p -- "$state/processes" && mkdir -- "$d" && mkfifo "$d/out.fifo" "$d/err.fifo" && cat > "$d/input"; } 2> /dev/null ||
+  { printf 'cannot create the state directory of process %s under %s\n' "$id" "$state" >&2; exit 98; }
+head -n 1 "$d/input" > "$d/meta"
+# The command goes to the shell as one argument of its exact bytes (the x keeps trailing newlines).
+cmd=$(tail -n +2 "$d/input"; printf x)
+cmd=${cmd%x}
+rm -f "$d/input"
+started=$(now_ms)
+# busybox's head -c holds what it reads until it ends; dd writes each read at once, so output can be followed.
+if printf x | dd bs=1 count=1 iflag=count_bytes status=none > /dev/null 2>&1; then
+  keep() { dd bs=65536 count=$((cap + 1)) iflag=count_bytes status=none; }
+else
+  keep() { head -c $((cap + 1)); }
+fi
+{ keep > "$d/stdout"; cat > /dev/null; } < "$d/out.fifo" 2> /dev/null &
+out_reader=$!
+{ keep > "$d/stderr"; cat > /dev/null; } < "$d/err.fifo" 2> /dev/null &
+err_reader=$!
+if [ "$mode" = shell ]; then
+  NODES_RUN=$id setsid /bin/sh -c "$cmd" > "$d/out.fifo" 2> "$d/err.fifo" < /dev/null &
+else
+  NODES_RUN=$id setsid "$@" > "$d/out.fifo" 2> "$d/err.fifo" < /dev/null &
+fi
+child=$!
+printf '%s %s %s\n' "$child" "$started" "$$" > "$d/start.tmp" && mv -f "$d/start.tmp" "$d/start"
+watchdog=
+if [ "$timeout_ms" -gt 0 ]; then
+  (
+    # Ended early by the supervisor: take the sleep along, so that no idle sleep outlives the process.
+    trap 'kill $nap 2>/dev/null; exit 0' TERM
+    sleep "$(secs "$timeout_ms")" &
+    nap=$!
+    wait $nap
+    [ -e "$d/end" ] && exit 0
+    printf TERM > "$d/timed_out"
+    end_run "$id" TERM "$grace_ms" "$d/timed_out"
+  ) < /dev/null > /dev/null 2>&1 &
+  watchdog=$!
+fi
+printf '@started %s %s\n' "$child" "$started"
+exec < /dev/null > /dev/null 2>&1
+wait "$child"
+code=$?
+# Let the readers copy what the command wrote before it ended; a background child that keeps the FIFOs open
+# keeps them running, so wait for them at most 200 ms.
+i=0
+while [ $i -lt 20 ] && { kill -0 "$out_reader" || kill -0 "$err_reader"; } 2> /dev/null; do
+  sleep 0.01
+  i=$((i + 1))
+done
+reason=exited
+[ -f "$d/kill_requested" ] && reason=killed
+[ -f "$d/timed_out" ] && reason=timed_out
+printf '%s %s %s\n' "$code" "$(now_ms)" "$reason" > "$d/end.tmp" && mv -f "$d/end.tmp" "$d/end"
+[ -n "$watchdog" ] && kill "$watchdog" 2> /dev/null
+rm -f "$d/out.fifo" "$d/err.fifo"
+exit "$code"
