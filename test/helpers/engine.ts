@@ -25,7 +25,7 @@ export const testLabels = (): Record<string, string> => runLabels();
 
 /** A manager on the real engine in its own namespace. */
 export function testManager(namespace: string, options: NodesOptions = {}): NodeManager {
-  return createNodeManager({ namespace, defaultImage: TEST_IMAGE, pullPolicy: 'never', ...options });
+  return createNodeManager({ namespace, defaultImage: TEST_IMAGE, pullPolicy: 'never', networkLabels: runLabels(), ...options });
 }
 
 /** Fails fast, with a clear message, when no engine answers. */
@@ -37,10 +37,25 @@ export async function requireEngine(): Promise<void> {
   }
 }
 
-/** Removes every container of a namespace: the `after.always` sweep. */
+/**
+ * Removes every container, then every network, of a namespace and of the namespaces named after it
+ * (`<namespace>-health`…): the `after.always` sweep.
+ */
 export async function sweepNamespace(namespace: string): Promise<void> {
-  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`] }) });
+  const mine = (labels: Record<string, string> | undefined) => {
+    const ns = labels?.[LABELS.namespace] ?? '';
+    return ns === namespace || ns.startsWith(`${namespace}-`);
+  };
+  const filters = JSON.stringify({ label: [LABELS.namespace] });
+  const list = (await docker.listContainers({ all: true, filters })).filter((c) => mine(c.Labels));
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  const networks = (await docker.listNetworks({ filters })).filter((n) => mine(n.Labels));
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+}
+
+/** The engine's networks of a namespace, found by label from outside. */
+export async function networksOfNamespace(namespace: string): Promise<Docker.NetworkInspectInfo[]> {
+  return docker.listNetworks({ filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`] }) });
 }
 
 /** Containers of a node, found by label from outside. */

@@ -1,4 +1,4 @@
-import type { AttachedExec, ContainerCreateOptions, ContainerEngine, ContainerSummary, ExecOptions, ExecResult, SpawnOptions, SpawnResult } from '@nodes/core';
+import type { AttachedExec, ContainerCreateOptions, ContainerEngine, ContainerSummary, ExecOptions, ExecResult, NetworkCreateOptions, NetworkEndpoint, NetworkSummary, SpawnOptions, SpawnResult } from '@nodes/core';
 
 /**
  * An in-memory `ContainerEngine` for unit tests of dispatch and wiring: containers are records, execs answer
@@ -7,6 +7,7 @@ import type { AttachedExec, ContainerCreateOptions, ContainerEngine, ContainerSu
 export class FakeEngine implements ContainerEngine {
   readonly endpoint = 'fake://engine';
   readonly containers = new Map<string, ContainerSummary>();
+  readonly networks = new Map<string, NetworkSummary & { members: Set<string> }>();
   execAnswer: (options: ExecOptions) => ExecResult = () => ({ exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) });
   private next = 0;
 
@@ -19,7 +20,8 @@ export class FakeEngine implements ContainerEngine {
   async pullImage() {}
   async createContainer(o: ContainerCreateOptions): Promise<string> {
     const id = `c${String(++this.next).padStart(63, '0')}`;
-    this.containers.set(id, { id, name: o.name, image: o.image, state: 'created', labels: o.labels, createdAt: new Date().toISOString() });
+    this.containers.set(id, { id, name: o.name, image: o.image, state: 'created', labels: o.labels, createdAt: new Date().toISOString(), networks: [] });
+    if (o.network) await this.connectNetwork(id, o.network);
     return id;
   }
   async startContainer(id: string) {
@@ -43,6 +45,40 @@ export class FakeEngine implements ContainerEngine {
     return undefined;
   }
   async copyIn() {}
+  async listNetworks(labels: Record<string, string>) {
+    return [...this.networks.values()].filter((n) => Object.entries(labels).every(([k, v]) => n.labels[k] === v));
+  }
+  async createNetwork(o: NetworkCreateOptions) {
+    const id = `net${String(++this.next).padStart(61, '0')}`;
+    this.networks.set(id, { id, name: o.name, labels: o.labels, subnets: [o.subnet], internal: o.internal, createdAt: new Date().toISOString(), members: new Set() });
+    return id;
+  }
+  async removeNetwork(id: string) {
+    return this.networks.delete(id);
+  }
+  async networkContainers(id: string) {
+    const n = this.networks.get(id);
+    return n ? [...n.members] : undefined;
+  }
+  async connectNetwork(containerId: string, e: NetworkEndpoint) {
+    const net = this.networks.get(e.network) ?? [...this.networks.values()].find((n) => n.name === e.network);
+    net?.members.add(containerId);
+    this.containers.get(containerId)?.networks?.push({ network: net?.name ?? e.network, networkId: net?.id ?? e.network, ipv4Address: e.ipv4Address ?? '', aliases: e.aliases });
+  }
+  async disconnectNetwork(containerId: string, network: string) {
+    const net = this.networks.get(network) ?? [...this.networks.values()].find((n) => n.name === network);
+    net?.members.delete(containerId);
+    const c = this.containers.get(containerId);
+    if (c) c.networks = c.networks?.filter((n) => n.networkId !== net?.id);
+  }
+  async pauseContainer(id: string) {
+    const c = this.containers.get(id);
+    if (c) c.state = 'paused';
+  }
+  async unpauseContainer(id: string) {
+    const c = this.containers.get(id);
+    if (c) c.state = 'running';
+  }
   async exec(_id: string, options: ExecOptions) {
     return this.execAnswer(options);
   }

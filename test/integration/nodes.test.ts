@@ -106,7 +106,7 @@ test('remove leaves no container, and a second remove says not found', async (t)
   t.deepEqual(await containersOfNode(namespace, node.nodeId), []);
   await t.throwsAsync(manager.removeNode(node.nodeId), { instanceOf: NodeNotFoundError, message: `node "${node.nodeId}" does not exist` });
   await t.throwsAsync(manager.resetNode(node.nodeId), { instanceOf: NodeNotFoundError });
-  await t.throwsAsync(manager.removeNode('not-an-id'), { instanceOf: ValidationError, message: /must be a node id/ });
+  await t.throwsAsync(manager.removeNode('Not An Id'), { instanceOf: ValidationError, message: /must be a node id/ });
 });
 
 test('health turns bad when a node\'s container is stopped from outside, and good again after a reset', async (t) => {

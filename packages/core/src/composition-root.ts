@@ -7,6 +7,7 @@ import type { ContainerEngine } from './engine/container-engine.js';
 import { HealthService } from './health/health-service.js';
 import { ImageService } from './image/image-service.js';
 import { silentLogger, type Logger } from './logger.js';
+import { NetworkService } from './network/network-service.js';
 import { NodeLocks } from './node/node-locks.js';
 import { NodeService } from './node/node-service.js';
 import { ProcessService } from './process/process-service.js';
@@ -41,7 +42,7 @@ export function createCoreInjector(options: NodesOptions = {}, overrides: Compos
     injector.registerInstance(TOKENS.DockerClient, createDockerClient(config.endpoint));
     injector.registerInstance(TOKENS.ContainerEngine, injector.resolve(DockerEngine));
   }
-  for (const service of [ImageService, NodeService, ProcessService, HealthService] as const) {
+  for (const service of [ImageService, NetworkService, NodeService, ProcessService, HealthService] as const) {
     injector.registerInstance(service as never, injector.resolve(service as never));
   }
   return injector;

@@ -20,6 +20,9 @@ export const MIN_PIDS_LIMIT = 16;
  * - `stateDir`: where, inside each node, process records and output are kept.
  * - `idleTtlMs`: when set, `pruneNodes()` removes nodes idle for longer (ms): no process alive in them and none
  *   started, nor the node created or reset, within that time. Default: off.
+ * - `networkPool`: IPv4 range (CIDR) the namespaces' networks take their subnets from; each network gets the
+ *   first `networkPrefixLength`-bit subnet of it that no network of the engine uses. Nodes keep their address
+ *   over a reset, which needs a subnet chosen by us. `networkLabels`: extra labels on the networks it creates.
  * - `pruneGraceMs`: how old a container that was created but never started must be before `pruneNodes()` takes
  *   it for a crashed create or reset and removes it (ms).
  * - Limits of every node, which a node spec may change up to the maximums: `defaultMemoryBytes` (512 MiB, no
@@ -57,6 +60,12 @@ export const ConfigSchema = z
     defaultPidsLimit: z.number().int().min(MIN_PIDS_LIMIT).default(1024),
     maxPidsLimit: z.number().int().min(MIN_PIDS_LIMIT).default(32_768),
     maxNodes: z.number().int().positive().default(200),
+    networkPool: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as "10.213.0.0/16"')
+      .default('10.213.0.0/16'),
+    networkPrefixLength: z.number().int().min(16).max(29).default(24),
+    networkLabels: z.record(z.string().min(1), z.string()).default({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -20,8 +20,11 @@ export {
 } from './errors.js';
 export { silentLogger, type Logger, type LogFields } from './logger.js';
 export { TOKENS } from './tokens.js';
-export { NodeIdSchema, ProcessIdSchema, EnvSchema, ContainerStateSchema, type NodeId, type ProcessId, type ContainerState } from './schemas/common.js';
+export { NodeIdSchema, NodeNameSchema, NodeRefSchema, ProcessIdSchema, EnvSchema, ContainerStateSchema, type NodeId, type ProcessId, type ContainerState } from './schemas/common.js';
 export { NodeSpecSchema, NodeSchema, type NodeSpec, type NodeInfo } from './schemas/node.js';
+export { NetworkSegmentSchema, NodeNetworkSchema, MAX_NODE_NETWORKS, type NodeNetwork } from './schemas/network.js';
+export { NetworkService, type AddressBook } from './network/network-service.js';
+export { networkNameOf, aliasesOf, segmentsOf, DEFAULT_SEGMENT } from './network/network-names.js';
 export { HealthSchema, HealthReasonSchema, type Health, type HealthReason } from './schemas/health.js';
 export {
   ProcessConfigSchema,
@@ -72,4 +75,9 @@ export type {
   AttachedExec,
   EngineEvent,
   EventSubscription,
+  NetworkEndpoint,
+  NetworkSummary,
+  NetworkCreateOptions,
+  ContainerNetwork,
+  PortBinding,
 } from './engine/container-engine.js';

@@ -31,6 +31,14 @@ export class NodeManager {
     return this.config.endpoint;
   }
 
+  /**
+   * The node id of a node named by id or name (schema `NodeRefSchema`); every method that takes a node id takes
+   * a name too. @throws {NodeNotFoundError} when no node of the namespace has that name.
+   */
+  resolveNodeId(ref: string): Promise<string> {
+    return this.nodes.resolveId(ref);
+  }
+
   /** Creates and starts a node; see `NodeService.create`. Spec's `create_node`. */
   createNode(spec?: unknown): Promise<NodeInfo> {
     return this.nodes.create(spec);

@@ -11,6 +11,7 @@ import type { NodesOptions } from '@nodes/core';
  * Node limits (core's `ConfigSchema`): `NODES_DEFAULT_MEMORY_BYTES`, `NODES_MAX_MEMORY_BYTES`,
  * `NODES_DEFAULT_NANO_CPUS`, `NODES_MAX_NANO_CPUS`, `NODES_DEFAULT_PIDS_LIMIT`, `NODES_MAX_PIDS_LIMIT`,
  * `NODES_MAX_NODES`.
+ * `NODES_NETWORK_POOL` and `NODES_NETWORK_PREFIX_LENGTH` (where namespaces' network subnets come from).
  */
 export const ServerEnvSchema = z.object({
   NODES_HOST: z.string().min(1).default('127.0.0.1'),
@@ -36,6 +37,8 @@ export const ServerEnvSchema = z.object({
   NODES_DEFAULT_PIDS_LIMIT: z.coerce.number().int().positive().optional(),
   NODES_MAX_PIDS_LIMIT: z.coerce.number().int().positive().optional(),
   NODES_MAX_NODES: z.coerce.number().int().positive().optional(),
+  NODES_NETWORK_POOL: z.string().optional(),
+  NODES_NETWORK_PREFIX_LENGTH: z.coerce.number().int().optional(),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -56,5 +59,7 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     defaultPidsLimit: env.NODES_DEFAULT_PIDS_LIMIT,
     maxPidsLimit: env.NODES_MAX_PIDS_LIMIT,
     maxNodes: env.NODES_MAX_NODES,
+    networkPool: env.NODES_NETWORK_POOL,
+    networkPrefixLength: env.NODES_NETWORK_PREFIX_LENGTH,
   };
 }

@@ -18,6 +18,66 @@ export interface ContainerCreateOptions {
   pidsLimit?: number;
   /** `user`, `uid`, `user:group` or `uid:gid`; undefined keeps the image's */
   user?: string;
+  /**
+   * The network the container starts on (`HostConfig.NetworkMode` + `NetworkingConfig.EndpointsConfig`);
+   * undefined leaves Docker's default bridge. More networks are joined with `connectNetwork` before the start.
+   */
+  network?: NetworkEndpoint;
+  /** Ports published on the host (`HostConfig.PortBindings`, `ExposedPorts`). */
+  ports?: PortBinding[];
+}
+
+/** A container's place on one network: `EndpointSettings.Aliases` and `IPAMConfig.IPv4Address`. */
+export interface NetworkEndpoint {
+  /** the Docker network's id (a name works too, but two networks may share a name) */
+  network: string;
+  /** DNS names the container answers to on the network, besides its container name */
+  aliases: string[];
+  /** a fixed IPv4 address; undefined lets the engine pick one from the network's subnet */
+  ipv4Address?: string;
+}
+
+/** One published port: `container_port/protocol` bound to `hostIp:hostPort` (hostPort 0: the engine picks). */
+export interface PortBinding {
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+}
+
+/** A container's endpoint on one network, as inspect shows it (`NetworkSettings.Networks`). */
+export interface ContainerNetwork {
+  /** the network's name */
+  network: string;
+  networkId: string;
+  /** empty while the container is not running */
+  ipv4Address: string;
+  /** `Aliases` (only inspect gives them; the listing reports none) */
+  aliases: string[];
+  /** the address asked for at connect time (`IPAMConfig.IPv4Address`), kept while the container is stopped */
+  configuredIpv4Address?: string;
+}
+
+/** A network, from `GET /networks`. */
+export interface NetworkSummary {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** IPv4 subnets of the network's IPAM config (CIDR) */
+  subnets: string[];
+  internal: boolean;
+  /** ISO 8601, with the engine's nanoseconds cut to ms */
+  createdAt: string;
+}
+
+/** What the core asks the engine to create: one bridge network with a subnet we chose. */
+export interface NetworkCreateOptions {
+  name: string;
+  labels: Record<string, string>;
+  /** CIDR, for example `10.213.4.0/24`; fixed addresses need a subnet chosen by the caller */
+  subnet: string;
+  /** `Internal`: no route out of the network (no egress, no published ports) */
+  internal: boolean;
 }
 
 /** A container as the core needs to see it (`GET /containers/json` and `GET /containers/{id}/json`). */
@@ -37,6 +97,12 @@ export interface ContainerSummary {
    * and only once the container was started.
    */
   startedAt?: string;
+  /** the container's networks; from the listing without aliases */
+  networks?: ContainerNetwork[];
+  /** published ports as bound on the host; only `inspectContainer` gives them, once the container runs */
+  ports?: PortBinding[];
+  /** the main process's pid on the engine's host (`State.Pid`); only `inspectContainer` gives it */
+  pid?: number;
 }
 
 /** One command run with `exec` and waited for. */
@@ -150,6 +216,22 @@ export interface ContainerEngine {
   copyOut(containerId: string, path: string): Promise<NodeJS.ReadableStream | undefined>;
   /** `PUT /containers/{id}/archive?path=dir`: extracts a tar into an existing directory. */
   copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void>;
+  /** `GET /networks?filters={label:[…]}`; with no labels, every network of the engine. */
+  listNetworks(labels: Record<string, string>): Promise<NetworkSummary[]>;
+  /** `POST /networks/create` (bridge driver). @throws {ConflictError} when the name or the subnet is taken. */
+  createNetwork(options: NetworkCreateOptions): Promise<string>;
+  /** `DELETE /networks/{id}`; false when there was no such network. @throws {ConflictError} while containers use it. */
+  removeNetwork(id: string): Promise<boolean>;
+  /** `GET /networks/{id}`: the ids of the containers attached to it; undefined when there is no such network. */
+  networkContainers(id: string): Promise<string[] | undefined>;
+  /** `POST /networks/{id}/connect` with aliases and an optional fixed address; works on created and running containers. */
+  connectNetwork(containerId: string, endpoint: NetworkEndpoint): Promise<void>;
+  /** `POST /networks/{id}/disconnect?force=true`; a container not attached is fine. */
+  disconnectNetwork(containerId: string, network: string): Promise<void>;
+  /** `POST /containers/{id}/pause`. */
+  pauseContainer(id: string): Promise<void>;
+  /** `POST /containers/{id}/unpause`. */
+  unpauseContainer(id: string): Promise<void>;
   /** `POST /containers/{id}/exec` and `/exec/{id}/start`, attached, then waits for the exit code. */
   exec(containerId: string, options: ExecOptions): Promise<ExecResult>;
   /**

@@ -19,9 +19,13 @@ import type {
   ExecInfo,
   SpawnOptions,
   SpawnResult,
+  NetworkCreateOptions,
+  NetworkEndpoint,
+  NetworkSummary,
 } from './container-engine.js';
 import { attachExec, inspectExec, spawnExec, subscribeEvents } from './docker-exec.js';
 import { engineMessage, mapDockerError, statusOf } from './docker-errors.js';
+import { endpointSettingsOf, networkingOf, networksOf, portsOf, toNetworkSummary } from './docker-network-mapping.js';
 
 const toEnvList = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
 
@@ -122,9 +126,12 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async createContainer(options: ContainerCreateOptions): Promise<string> {
+    const networking = networkingOf(options);
     const container = await this.call(`create container "${options.name}"`, (abortSignal) =>
       this.docker.createContainer({
         abortSignal,
+        ExposedPorts: networking.exposedPorts,
+        NetworkingConfig: networking.networkingConfig,
         name: options.name,
         Image: options.image,
         Env: toEnvList(options.env),
@@ -143,6 +150,7 @@ export class DockerEngine implements ContainerEngine {
           PidsLimit: options.pidsLimit,
           // setuid binaries and file capabilities cannot raise a node's privileges (docker run --security-opt).
           SecurityOpt: ['no-new-privileges'],
+          ...networking.hostConfig,
         },
       } as Docker.ContainerCreateOptions),
     );
@@ -201,6 +209,9 @@ export class DockerEngine implements ContainerEngine {
         createdAt: new Date(info.Created).toISOString(),
         // The engine reports "0001-01-01T00:00:00Z" for a container that never started.
         startedAt: info.State?.StartedAt && !info.State.StartedAt.startsWith('0001-') ? new Date(info.State.StartedAt).toISOString() : undefined,
+        networks: networksOf(info.NetworkSettings?.Networks),
+        ports: portsOf(info.NetworkSettings?.Ports as never),
+        pid: info.State?.Pid || undefined,
       };
     } catch (error) {
       if (error instanceof NodeError && statusOf(error.cause) === 404) return undefined;
@@ -224,6 +235,7 @@ export class DockerEngine implements ContainerEngine {
         exitCode: exit ? Number(exit[1]) : undefined,
         labels: c.Labels ?? {},
         createdAt: new Date(c.Created * 1000).toISOString(),
+        networks: networksOf(c.NetworkSettings?.Networks).map((n) => ({ ...n, aliases: [] })),
       };
     });
   }
@@ -243,6 +255,78 @@ export class DockerEngine implements ContainerEngine {
     await this.call(`copy into ${dir} of container ${containerId.slice(0, 12)}`, (abortSignal) =>
       this.docker.getContainer(containerId).putArchive(tar, { path: dir, abortSignal } as {}),
     );
+  }
+
+  async listNetworks(labels: Record<string, string>): Promise<NetworkSummary[]> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const list = await this.call('list networks', (abortSignal) =>
+      this.docker.listNetworks({ filters: JSON.stringify(filters), abortSignal } as {}),
+    );
+    return list.map(toNetworkSummary);
+  }
+
+  async createNetwork(options: NetworkCreateOptions): Promise<string> {
+    const network = await this.call(`create network "${options.name}"`, (abortSignal) =>
+      this.docker.createNetwork({
+        abortSignal,
+        Name: options.name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Internal: options.internal,
+        Labels: options.labels,
+        IPAM: { Driver: 'default', Config: [{ Subnet: options.subnet }] },
+      } as Docker.NetworkCreateOptions),
+    );
+    return network.id;
+  }
+
+  async removeNetwork(id: string): Promise<boolean> {
+    try {
+      await this.call(`remove network ${id.slice(0, 12)}`, (abortSignal) => this.docker.getNetwork(id).remove({ abortSignal } as {}));
+      return true;
+    } catch (error) {
+      if (error instanceof NodeError && statusOf(error.cause) === 404) return false;
+      throw error;
+    }
+  }
+
+  async networkContainers(id: string): Promise<string[] | undefined> {
+    try {
+      const info = await this.call(`inspect network ${id.slice(0, 12)}`, (abortSignal) =>
+        (this.docker.getNetwork(id).inspect as (o: object) => Promise<Docker.NetworkInspectInfo>).call(this.docker.getNetwork(id), { abortSignal }),
+      );
+      return Object.keys((info as Docker.NetworkInspectInfo).Containers ?? {});
+    } catch (error) {
+      if (error instanceof NodeError && statusOf(error.cause) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async connectNetwork(containerId: string, endpoint: NetworkEndpoint): Promise<void> {
+    await this.call(`connect container ${containerId.slice(0, 12)} to network "${endpoint.network}"`, (abortSignal) =>
+      this.docker.getNetwork(endpoint.network).connect({ abortSignal, Container: containerId, EndpointConfig: endpointSettingsOf(endpoint) } as {}),
+    );
+  }
+
+  async disconnectNetwork(containerId: string, network: string): Promise<void> {
+    try {
+      await this.call(`disconnect container ${containerId.slice(0, 12)} from network "${network}"`, (abortSignal) =>
+        this.docker.getNetwork(network).disconnect({ abortSignal, Container: containerId, Force: true } as {}),
+      );
+    } catch (error) {
+      // 404: no such network or container; 403 "is not connected": either way it is not attached.
+      const status = error instanceof NodeError ? statusOf(error.cause) : undefined;
+      if (status === 404 || (status === 403 && /not connected/i.test(engineMessage((error as NodeError).cause)))) return;
+      throw error;
+    }
+  }
+
+  async pauseContainer(id: string): Promise<void> {
+    await this.call(`pause container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).pause({ abortSignal } as {}));
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await this.call(`unpause container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).unpause({ abortSignal } as {}));
   }
 
   async exec(containerId: string, options: ExecOptions): Promise<ExecResult> {

@@ -1,5 +1,6 @@
 import type { ContainerSummary } from '../engine/container-engine.js';
 import { NodeSpecSchema, RESERVED_LABEL_PREFIX, type NodeInfo, type NodeSpec } from '../schemas/node.js';
+import { nodeNetworksOf } from '../network/node-networks.js';
 import { LABELS } from './labels.js';
 
 /** The spec a container was created from, or undefined when its label is missing, not JSON or invalid. */
@@ -23,9 +24,13 @@ export function redactSpec(spec: NodeSpec): NodeSpec {
   return { ...spec, env: Object.fromEntries(Object.keys(spec.env).map((k) => [k, '***'])) };
 }
 
-/** A node as the engine records it, from its container. */
-export function toNodeInfo(container: ContainerSummary): NodeInfo {
+/**
+ * A node as the engine records it, from its container. `inspected`: the container comes from inspect, which
+ * reports network aliases (a listing does not).
+ */
+export function toNodeInfo(container: ContainerSummary, inspected = false): NodeInfo {
   const labels = container.labels;
+  const spec = specOf(container);
   const userLabels = Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith(RESERVED_LABEL_PREFIX)));
   return {
     nodeId: labels[LABELS.nodeId] ?? '',
@@ -39,7 +44,8 @@ export function toNodeInfo(container: ContainerSummary): NodeInfo {
     resetAt: labels[LABELS.resetAt] || undefined,
     resets: Number(labels[LABELS.resets] ?? 0),
     labels: userLabels,
-    spec: redactSpec(specOf(container)),
+    networks: nodeNetworksOf(container, spec.networks, inspected),
+    spec: redactSpec(spec),
   };
 }
 

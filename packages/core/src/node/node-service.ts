@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
-import { ConflictError, NodeError, NodeNotFoundError, ValidationError, WrongStateError } from '../errors.js';
+import { ConflictError, EngineError, NodeError, NodeNotFoundError, ValidationError, WrongStateError } from '../errors.js';
 import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
-import { NodeIdSchema, type NodeId } from '../schemas/common.js';
+import { NetworkService, type AddressBook } from '../network/network-service.js';
+import { NodeIdSchema, NodeRefSchema, type NodeId } from '../schemas/common.js';
 import { NodeSpecSchema, type NodeInfo, type NodeSpec } from '../schemas/node.js';
 import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
@@ -36,11 +37,26 @@ export class NodeService {
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(ImageService) private readonly images: ImageService,
     @inject(NodeLocks) private readonly locks: NodeLocks,
+    @inject(NetworkService) private readonly networks: NetworkService,
   ) {
     this.quota = new NodeQuota(engine, config.namespace, config.maxNodes);
   }
 
   private readonly quota: NodeQuota;
+
+  /**
+   * The node id of a node named by id or by name (schema `NodeRefSchema`). A name is looked up among the
+   * namespace's containers by its `io.nodes.node-name` label.
+   * @throws {ValidationError} when `ref` is neither. @throws {NodeNotFoundError} when no node has that name.
+   */
+  async resolveId(ref: unknown): Promise<NodeId> {
+    const value = parseInput(NodeRefSchema, ref, 'node id');
+    if (NodeIdSchema.safeParse(value).success) return value;
+    const containers = await this.engine.listContainers({ ...namespaceSelector(this.config.namespace), [LABELS.nodeName]: value });
+    const [current] = currentContainers(containers, this.canonicalName).values();
+    if (!current) throw new NodeNotFoundError(value);
+    return current.labels[LABELS.nodeId] as NodeId;
+  }
 
   private get carry(): CarryDeps {
     return { engine: this.engine, logger: this.logger, stateDir: this.config.stateDir, capBytes: this.config.outputCapBytes };
@@ -120,6 +136,7 @@ export class NodeService {
     spec: NodeSpec,
     history: { createdAt: string; resets: number; resetAt?: string },
     beforeStart?: (containerId: string) => Promise<void>,
+    addresses: AddressBook = {},
   ): Promise<string> {
     const image = spec.image ?? this.config.defaultImage;
     const limits = limitsOf(spec, this.config);
@@ -138,9 +155,11 @@ export class NodeService {
     const name = containerNameOf(this.config.namespace, nodeId, spec.name);
     const command = spec.command === undefined ? KEEPALIVE_COMMAND : typeof spec.command === 'string' ? ['/bin/sh', '-c', spec.command] : spec.command;
     let containerId: string | undefined;
+    let endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
     for (let attempt = 0; containerId === undefined; attempt++) {
       try {
         containerId = await this.engine.createContainer({
+          network: endpoints[0],
           name,
           image,
           env: spec.env ?? {},
@@ -152,6 +171,12 @@ export class NodeService {
           user: spec.user,
         });
       } catch (error) {
+        if (error instanceof EngineError && error.statusCode === 404 && /network/i.test(error.message) && attempt < 2) {
+          // Another manager pruned the namespace's network since this one last saw it: make it again.
+          this.networks.forget();
+          endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
+          continue;
+        }
         if (!(error instanceof ConflictError)) throw error;
         // Right after a removal the engine may still hold the name for a moment: retry briefly, then decide.
         const holder = await this.engine.inspectContainer(name);
@@ -163,8 +188,9 @@ export class NodeService {
       }
     }
     try {
+      await this.networks.attach(containerId, endpoints.slice(1));
       await beforeStart?.(containerId);
-      await this.engine.startContainer(containerId);
+      await this.startOnNetworks(containerId);
       await this.assertStaysUp(nodeId, containerId);
     } catch (error) {
       await this.engine.removeContainer(containerId).catch((cleanupError: unknown) =>
@@ -175,6 +201,22 @@ export class NodeService {
       throw error;
     }
     return containerId;
+  }
+
+  /**
+   * Starts a container. The engine looks its networks up by name at the start: while two managers race to make
+   * a namespace's network, the name may briefly be ambiguous until the loser removes its twin, so that answer is
+   * retried for up to a second.
+   */
+  private async startOnNetworks(containerId: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.engine.startContainer(containerId);
+      } catch (error) {
+        if (!(error instanceof NodeError && /is ambiguous/.test(error.message)) || attempt >= 20) throw error;
+        await sleep(50);
+      }
+    }
   }
 
   /**
@@ -199,7 +241,7 @@ export class NodeService {
   private async infoOf(nodeId: string, containerId: string): Promise<NodeInfo> {
     const container = await this.engine.inspectContainer(containerId);
     if (!container) throw new NodeNotFoundError(nodeId);
-    return toNodeInfo(container);
+    return toNodeInfo(container, true);
   }
 
   /**
@@ -208,7 +250,7 @@ export class NodeService {
    * @throws {NodeNotFoundError} when the namespace has no such node (also on a second remove).
    */
   async remove(nodeIdInput: unknown): Promise<void> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const nodeId = await this.resolveId(nodeIdInput);
     await this.withNodeLock(nodeId, async () => {
       const containers = await this.engine.listContainers({ ...namespaceSelector(this.config.namespace), [LABELS.nodeId]: nodeId });
       if (containers.length === 0) throw new NodeNotFoundError(nodeId);
@@ -228,7 +270,7 @@ export class NodeService {
    * @throws {ImageUnavailableError} when the node's image is gone and cannot be pulled.
    */
   async reset(nodeIdInput: unknown): Promise<NodeInfo> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const nodeId = await this.resolveId(nodeIdInput);
     return this.withNodeLock(nodeId, async () => {
       const old = await this.containerOf(nodeId);
       return this.withNameLock(this.canonicalName(old), () => this.replace(nodeId, old));
@@ -236,7 +278,8 @@ export class NodeService {
   }
 
   /** The body of a reset, under the node's and its name's locks. */
-  private async replace(nodeId: string, old: ContainerSummary): Promise<NodeInfo> {
+  private async replace(nodeId: string, listed: ContainerSummary): Promise<NodeInfo> {
+    const old = (await this.engine.inspectContainer(listed.id)) ?? listed;
     const spec = specOf(old);
     await this.images.ensure(spec.image ?? this.config.defaultImage);
     const canonical = this.canonicalName(old);
@@ -253,10 +296,16 @@ export class NodeService {
           resetAt: new Date().toISOString(),
         },
         // Records go in before the start: once the new container runs, readers pick it, and it must hold them.
-        (newId) => carryProcessRecords(this.carry, nodeId, old.id, newId),
+        // The old container leaves its networks just before, so that the new one can take its addresses.
+        async (newId) => {
+          await carryProcessRecords(this.carry, nodeId, old.id, newId);
+          await this.networks.detach(old);
+        },
+        this.networks.addressesOf(old, spec.networks),
       );
     } catch (error) {
       await this.engine.renameContainer(old.id, canonical).catch(() => undefined);
+      await this.reattach(nodeId, old, spec);
       throw error;
     }
     await markProcessesLost(this.carry, nodeId, containerId);
@@ -265,11 +314,23 @@ export class NodeService {
     return this.infoOf(nodeId, containerId);
   }
 
+  /** Puts the old container of a failed reset back on its networks, with its addresses (best effort: logged). */
+  private async reattach(nodeId: string, old: ContainerSummary, spec: NodeSpec): Promise<void> {
+    try {
+      const current = await this.engine.inspectContainer(old.id);
+      const joined = new Set((current?.networks ?? []).map((n) => n.networkId));
+      const endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, this.networks.addressesOf(old, spec.networks));
+      await this.networks.attach(old.id, endpoints.filter((e) => !joined.has(e.network)));
+    } catch (error) {
+      this.logger.warn({ nodeId, containerId: old.id, err: String(error) }, 'could not put the old container back on its networks');
+    }
+  }
+
   /** Every node of the namespace, as the engine records them (`GET /containers/json` filtered by label). */
   async list(): Promise<NodeInfo[]> {
     const containers = await this.engine.listContainers(namespaceSelector(this.config.namespace));
     return [...currentContainers(containers, this.canonicalName).values()]
-      .map(toNodeInfo)
+      .map((c) => toNodeInfo(c))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.nodeId.localeCompare(b.nodeId));
   }
 
@@ -278,19 +339,22 @@ export class NodeService {
    * @throws {NodeNotFoundError} when the namespace has no such node.
    */
   async get(nodeIdInput: unknown): Promise<NodeInfo> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
-    return toNodeInfo(await this.containerOf(nodeId));
+    const nodeId = await this.resolveId(nodeIdInput);
+    const listed = await this.containerOf(nodeId);
+    // Inspect, not the listing, reports the node's network aliases.
+    return toNodeInfo((await this.engine.inspectContainer(listed.id)) ?? listed, true);
   }
 
   /**
    * Removes the namespace's containers that are not live nodes: leftovers of crashed resets, containers created
    * but never started (older than `pruneGraceMs`), containers with unreadable labels, and, when `idleTtlMs` is
-   * set, idle nodes. See `pruneNamespace` in `prune.ts` for the rules.
+   * set, idle nodes. See `pruneNamespace` in `prune.ts` for the rules. Then removes the namespace's networks
+   * that no container uses any more (`DELETE /networks/{id}`).
    * @returns schema `PruneResultSchema`: every removed container with its reason.
    * @throws {EngineUnavailableError} when the engine does not answer.
    */
-  prune(): Promise<PruneResult> {
-    return pruneNamespace({
+  async prune(): Promise<PruneResult> {
+    const result = await pruneNamespace({
       engine: this.engine,
       logger: this.logger,
       locks: this.locks,
@@ -300,5 +364,7 @@ export class NodeService {
       graceMs: this.config.pruneGraceMs,
       idleTtlMs: this.config.idleTtlMs,
     });
+    // Networks go last: the containers just removed no longer hold them.
+    return { ...result, networks: await this.networks.pruneUnused() };
   }
 }

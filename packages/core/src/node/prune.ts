@@ -26,8 +26,8 @@ export const PrunedContainerSchema = z.object({
 });
 export type PrunedContainer = z.infer<typeof PrunedContainerSchema>;
 
-/** What `pruneNodes` did: every container it removed, with the reason. */
-export const PruneResultSchema = z.object({ removed: z.array(PrunedContainerSchema) });
+/** What `pruneNodes` did: every container it removed, with the reason, and the names of the networks it removed. */
+export const PruneResultSchema = z.object({ removed: z.array(PrunedContainerSchema), networks: z.array(z.string()) });
 export type PruneResult = z.infer<typeof PruneResultSchema>;
 
 const ASIDE_SUFFIX = /-replaced-[0-9a-f]{6}$/;
@@ -112,7 +112,7 @@ async function lastActivityOf(deps: PruneDeps, containerId: string): Promise<num
  * @throws {EngineUnavailableError} when the engine does not answer the listing; later per-container failures
  *   are logged and skipped, so that one stuck container does not block the rest.
  */
-export async function pruneNamespace(deps: PruneDeps): Promise<PruneResult> {
+export async function pruneNamespace(deps: PruneDeps): Promise<Omit<PruneResult, 'networks'>> {
   const selector = namespaceSelector(deps.namespace);
   const removed: PrunedContainer[] = [];
   const remove = async (c: ContainerSummary, reason: PruneReason) => {

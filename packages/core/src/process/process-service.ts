@@ -5,7 +5,7 @@ import type { ContainerEngine, ExecResult } from '../engine/container-engine.js'
 import { ConflictError, EngineError, ImageUnavailableError, ProcessNotFoundError, TimeoutError, ValidationError, WrongStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NodeService } from '../node/node-service.js';
-import { NodeIdSchema, ProcessIdSchema, type NodeId } from '../schemas/common.js';
+import { ProcessIdSchema, type NodeId } from '../schemas/common.js';
 import { parseInput } from '../schemas/parse.js';
 import {
   KillOptionsSchema,
@@ -92,7 +92,7 @@ export class ProcessService {
    * @throws {NodeNotFoundError} when the node does not exist. @throws {WrongStateError} when it is not running.
    */
   async start(nodeIdInput: unknown, configInput: unknown): Promise<ProcessRecord> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const nodeId = await this.nodes.resolveId(nodeIdInput);
     const config = parseInput(ProcessConfigSchema, configInput, 'process config');
     const processId = `p-${randomBytes(6).toString('hex')}`;
     const shell = typeof config.command === 'string';
@@ -147,7 +147,7 @@ export class ProcessService {
    * @throws {ProcessNotFoundError} when the node has no such process. @throws {NodeNotFoundError}
    */
   async get(nodeIdInput: unknown, processIdInput: unknown): Promise<ProcessRecord> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const nodeId = await this.nodes.resolveId(nodeIdInput);
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const [record] = await this.read(nodeId, [processId]);
     if (record) return record;
@@ -158,7 +158,7 @@ export class ProcessService {
 
   /** Every process started in the node since it was created, oldest first (including those lost in resets), in one exec. */
   async list(nodeIdInput: unknown): Promise<ProcessRecord[]> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const nodeId = await this.nodes.resolveId(nodeIdInput);
     const records = await this.read(nodeId, []);
     return records.sort((a, b) => a.startedAtMs - b.startedAtMs || a.processId.localeCompare(b.processId));
   }
@@ -178,7 +178,7 @@ export class ProcessService {
    * @throws {WrongStateError} when the node is not running.
    */
   async logs(nodeIdInput: unknown, processIdInput: unknown, queryInput: LogsQuery = {}): Promise<ProcessLogs> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const nodeId = await this.nodes.resolveId(nodeIdInput);
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const query = parseInput(LogsQuerySchema, queryInput, 'logs query');
     const cap = this.config.outputCapBytes;
@@ -239,7 +239,7 @@ export class ProcessService {
    * @throws {ProcessNotFoundError} @throws {NodeNotFoundError} @throws {WrongStateError} when the node is not running.
    */
   async kill(nodeIdInput: unknown, processIdInput: unknown, optionsInput: KillOptions = {}): Promise<ProcessRecord> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const nodeId = await this.nodes.resolveId(nodeIdInput);
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const options = parseInput(KillOptionsSchema, optionsInput, 'kill options');
     const record = await this.inNode(nodeId, async (containerId) => {
@@ -263,7 +263,7 @@ export class ProcessService {
    * @throws {ProcessNotFoundError} @throws {NodeNotFoundError}
    */
   async wait(nodeIdInput: unknown, processIdInput: unknown, optionsInput: WaitOptions = {}): Promise<ProcessRecord> {
-    const nodeId = parseInput(NodeIdSchema, nodeIdInput, 'node id');
+    const nodeId = await this.nodes.resolveId(nodeIdInput);
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const options = parseInput(WaitOptionsSchema, optionsInput, 'wait options');
     const deadline = Date.now() + options.timeoutMs;

@@ -7,6 +7,20 @@ export const NodeIdSchema = z
   .describe('node id');
 export type NodeId = z.infer<typeof NodeIdSchema>;
 
+/** A node's name as a spec gives it: a DNS label (the form of the container's hostname and network alias). */
+export const NodeNameSchema = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: a-z, 0-9 and -, at most 63 characters');
+
+/**
+ * How a caller names a node: its node id (`n-…`) or its name. Names never look like node ids, so either form
+ * is unambiguous.
+ */
+export const NodeRefSchema = z
+  .string()
+  .refine((s) => NodeIdSchema.safeParse(s).success || NodeNameSchema.safeParse(s).success, 'must be a node id such as "n-3f2a9c1b7d04" or a node name')
+  .describe('node id or name');
+
 /** Our id of a process: `p-` and 12 lowercase hex digits. */
 export const ProcessIdSchema = z
   .string()

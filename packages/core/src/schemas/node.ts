@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { MIN_MEMORY_BYTES, MIN_NANO_CPUS, MIN_PIDS_LIMIT } from '../config.js';
 import { LABELS } from '../node/labels.js';
-import { AbsolutePathSchema, CommandSchema, ContainerStateSchema, EnvSchema, NodeIdSchema } from './common.js';
+import { AbsolutePathSchema, CommandSchema, ContainerStateSchema, EnvSchema, NodeIdSchema, NodeNameSchema } from './common.js';
+import { MAX_NODE_NETWORKS, NetworkSegmentSchema, NodeNetworkSchema } from './network.js';
 
 /** Label keys under this prefix are ours; a node spec may not set those that @nodes itself writes (`LABELS`). */
 export const RESERVED_LABEL_PREFIX = 'io.nodes.';
@@ -20,6 +21,8 @@ const RESERVED_LABELS = new Set<string>(Object.values(LABELS));
  *   default: the config's `defaultMemoryBytes`, `defaultNanoCpus`, `defaultPidsLimit`, each at most its `max…`.
  * - `user`: who the main process and the node's processes run as, `user`, `uid`, `user:group` or `uid:gid`
  *   (Docker's `Config.User`); default: the image's (root for most).
+ * - `networks`: network segments of the namespace to join besides its own network (`default`), at most
+ *   `MAX_NODE_NETWORKS`; each is created on first use. On every one the node answers to its name and node id.
  */
 export const NodeSpecSchema = z
   .object({
@@ -29,10 +32,7 @@ export const NodeSpecSchema = z
       .max(512)
       .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/, 'must be an image reference such as "busybox:latest"')
       .optional(),
-    name: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: a-z, 0-9 and -, at most 63 characters')
-      .optional(),
+    name: NodeNameSchema.optional(),
     env: EnvSchema.optional(),
     labels: z
       .record(z.string().min(1), z.string())
@@ -53,6 +53,7 @@ export const NodeSpecSchema = z
       .string()
       .regex(/^([a-z_][a-z0-9_.-]{0,31}|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}|\d{1,10}))?$/, 'must be "user", "uid", "user:group" or "uid:gid"')
       .optional(),
+    networks: z.array(NetworkSegmentSchema).max(MAX_NODE_NETWORKS).optional(),
   })
   .strict();
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
@@ -75,6 +76,8 @@ export const NodeSchema = z.object({
   /** How many of the node's processes are in each status (`running`, `exited`…); given by `getNode` for a running node. */
   processes: z.record(z.string(), z.number().int()).optional(),
   labels: z.record(z.string(), z.string()),
+  /** the node's networks (schema `NodeNetworkSchema`): its namespace's first, then its spec's `networks` */
+  networks: z.array(NodeNetworkSchema),
   spec: NodeSpecSchema,
 });
 export type NodeInfo = z.infer<typeof NodeSchema>;

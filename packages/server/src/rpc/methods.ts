@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   NodeIdSchema,
+  NodeRefSchema,
   NodeSpecSchema,
   ProcessConfigSchema,
   ProcessIdSchema,
@@ -38,16 +39,18 @@ export const CreateNodeArgsSchema = z
     nano_cpus: spec.nanoCpus,
     pids_limit: spec.pidsLimit,
     user: spec.user,
+    networks: spec.networks,
   })
   .strict();
 
-const NodeArgsSchema = z.object({ node_id: NodeIdSchema }).strict();
-const ProcessArgsSchema = z.object({ node_id: NodeIdSchema, process_id: ProcessIdSchema }).strict();
+/** `node_id` takes a node id or a node name wherever a node is named. */
+const NodeArgsSchema = z.object({ node_id: NodeRefSchema }).strict();
+const ProcessArgsSchema = z.object({ node_id: NodeRefSchema, process_id: ProcessIdSchema }).strict();
 
 /** `run_process_on_node` args: the spec's `{node_id, config: {name, path, command, env}}`, plus `timeout_ms` and `grace_ms`. */
 export const RunProcessArgsSchema = z
   .object({
-    node_id: NodeIdSchema,
+    node_id: NodeRefSchema,
     config: z
       .object({ name: proc.name, path: proc.path, command: proc.command, env: proc.env, timeout_ms: proc.timeoutMs, grace_ms: proc.graceMs })
       .strict(),
@@ -90,6 +93,7 @@ export const METHODS = {
         nanoCpus: a.nano_cpus,
         pidsLimit: a.pids_limit,
         user: a.user,
+        networks: a.networks,
       });
       return { node_id: node.nodeId, node: toWireNode(node) };
     },
@@ -100,8 +104,9 @@ export const METHODS = {
     success: 'Node kill successfully',
     failure: 'Node failed to be killed',
     async run(core, a) {
-      await core.removeNode(a.node_id);
-      return { node_id: a.node_id };
+      const nodeId = await core.resolveNodeId(a.node_id);
+      await core.removeNode(nodeId);
+      return { node_id: nodeId };
     },
   }),
   reset_node: method({
@@ -131,7 +136,7 @@ export const METHODS = {
     async run(core, a) {
       const { timeout_ms, grace_ms, ...config } = a.config;
       const record = await core.runProcess(a.node_id, { ...config, timeoutMs: timeout_ms, graceMs: grace_ms });
-      return { node_id: a.node_id, process_id: record.processId, process: toWireProcess(record) };
+      return { node_id: record.nodeId, process_id: record.processId, process: toWireProcess(record) };
     },
   }),
   list_nodes: method({
@@ -155,12 +160,12 @@ export const METHODS = {
   }),
   prune_nodes: method({
     args: z.object({}).strict(),
-    result: z.object({ removed: z.array(WirePrunedSchema) }),
+    result: z.object({ removed: z.array(WirePrunedSchema), networks: z.array(z.string()).describe('names of the networks removed') }),
     success: 'nodes pruned successfully',
     failure: 'unable to prune nodes',
     async run(core) {
-      const { removed } = await core.pruneNodes();
-      return { removed: removed.map((r) => ({ container_id: r.containerId, node_id: r.nodeId ?? null, reason: r.reason })) };
+      const { removed, networks } = await core.pruneNodes();
+      return { removed: removed.map((r) => ({ container_id: r.containerId, node_id: r.nodeId ?? null, reason: r.reason })), networks };
     },
   }),
   get_process: method({

@@ -23,6 +23,10 @@ export const WireNodeSchema = z.object({
   reset_at: z.string().nullable(),
   resets: z.number().int(),
   labels: z.record(z.string(), z.string()),
+  /** the node's networks: the namespace's (`default`) first; `aliases` only in `get_node` and node results */
+  networks: z.array(
+    z.object({ network: z.string(), docker_network: z.string(), ip_address: z.string(), aliases: z.array(z.string()).optional() }),
+  ),
   spec: z.object({
     image: z.string().optional(),
     name: z.string().optional(),
@@ -34,6 +38,7 @@ export const WireNodeSchema = z.object({
     nano_cpus: z.number().int().optional(),
     pids_limit: z.number().int().optional(),
     user: z.string().optional(),
+    networks: z.array(z.string()).optional(),
   }),
   processes: z.record(z.string(), z.number().int()).optional(),
 });
@@ -53,6 +58,12 @@ export function toWireNode(node: NodeInfo): WireNode {
     reset_at: node.resetAt ?? null,
     resets: node.resets,
     labels: node.labels,
+    networks: node.networks.map((n) => ({
+      network: n.network,
+      docker_network: n.dockerNetwork,
+      ip_address: n.ipAddress,
+      ...(n.aliases ? { aliases: n.aliases } : {}),
+    })),
     spec: {
       image: node.spec.image,
       name: node.spec.name,
@@ -64,6 +75,7 @@ export function toWireNode(node: NodeInfo): WireNode {
       nano_cpus: node.spec.nanoCpus,
       pids_limit: node.spec.pidsLimit,
       user: node.spec.user,
+      networks: node.spec.networks,
     },
     ...(node.processes ? { processes: node.processes } : {}),
   };

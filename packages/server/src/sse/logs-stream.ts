@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { NodeIdSchema, OutputEncodingSchema, ProcessIdSchema, parseInput, type NodeManager } from '@nodes/core';
+import { NodeRefSchema, OutputEncodingSchema, ProcessIdSchema, parseInput, type NodeManager } from '@nodes/core';
 import { RequestError } from '../middleware/errors.js';
 import { toWireProcess } from '../rpc/wire.js';
 
@@ -34,7 +34,7 @@ function parseEventId(id: string): [number, number] | undefined {
  * @throws {NodeError} before the stream starts (unknown node or process, bad query), answered as JSON.
  */
 export async function streamLogs(core: NodeManager, ctx: Context): Promise<void> {
-  const nodeId = parseInput(NodeIdSchema, ctx.params.node_id, 'node id');
+  const nodeId = await core.resolveNodeId(parseInput(NodeRefSchema, ctx.params.node_id, 'node id'));
   const processId = parseInput(ProcessIdSchema, ctx.params.process_id, 'process id');
   const query = parseInput(QuerySchema, ctx.query, 'query');
   const follow = query.follow === '1' || query.follow === 'true';
