@@ -30,6 +30,8 @@ export const MIN_PIDS_LIMIT = 16;
  *   (default: as many as the engine's host has); `defaultPidsLimit` (1024 processes and threads) up to
  *   `maxPidsLimit` (32768).
  * - `maxNodes`: how many nodes the namespace may hold (200); a create past it fails with `limit_exceeded`.
+ * - `imageAllowlist`: when set, the only registries (`docker.io`, `registry.local:5000`) or repository prefixes
+ *   (`ghcr.io/acme`) node images may come from; others are refused before the engine is asked. Default: any.
  */
 export const ConfigSchema = z
   .object({
@@ -66,6 +68,7 @@ export const ConfigSchema = z
       .default('10.213.0.0/16'),
     networkPrefixLength: z.number().int().min(16).max(29).default(24),
     networkLabels: z.record(z.string().min(1), z.string()).default({}),
+    imageAllowlist: z.array(z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*$/i, 'must be a registry or repository such as "docker.io" or "ghcr.io/acme"')).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

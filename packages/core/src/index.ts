@@ -53,6 +53,7 @@ export {
   type WaitOptions,
 } from './schemas/process.js';
 export { parseInput } from './schemas/parse.js';
+export { imageAllowed, repositoryOf } from './image/image-reference.js';
 export { LABELS } from './node/labels.js';
 export {
   PruneReasonSchema,

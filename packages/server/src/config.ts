@@ -10,7 +10,7 @@ import type { NodesOptions } from '@nodes/core';
  * `NODES_TOKEN` or `NODES_TOKEN_FILE`, `NODES_ALLOWED_ORIGINS`, `NODES_ALLOWED_HOSTS` (see `accessOptionsOf`).
  * Node limits (core's `ConfigSchema`): `NODES_DEFAULT_MEMORY_BYTES`, `NODES_MAX_MEMORY_BYTES`,
  * `NODES_DEFAULT_NANO_CPUS`, `NODES_MAX_NANO_CPUS`, `NODES_DEFAULT_PIDS_LIMIT`, `NODES_MAX_PIDS_LIMIT`,
- * `NODES_MAX_NODES`.
+ * `NODES_MAX_NODES`; `NODES_IMAGE_ALLOWLIST` (comma-separated registries or repository prefixes).
  * `NODES_NETWORK_POOL` and `NODES_NETWORK_PREFIX_LENGTH` (where namespaces' network subnets come from).
  */
 export const ServerEnvSchema = z.object({
@@ -39,6 +39,7 @@ export const ServerEnvSchema = z.object({
   NODES_MAX_NODES: z.coerce.number().int().positive().optional(),
   NODES_NETWORK_POOL: z.string().optional(),
   NODES_NETWORK_PREFIX_LENGTH: z.coerce.number().int().optional(),
+  NODES_IMAGE_ALLOWLIST: z.string().optional(),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -61,5 +62,6 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     maxNodes: env.NODES_MAX_NODES,
     networkPool: env.NODES_NETWORK_POOL,
     networkPrefixLength: env.NODES_NETWORK_PREFIX_LENGTH,
+    imageAllowlist: env.NODES_IMAGE_ALLOWLIST?.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
   };
 }

@@ -24,8 +24,8 @@ import type {
   NetworkSummary,
 } from './container-engine.js';
 import { attachExec, inspectExec, spawnExec, subscribeEvents } from './docker-exec.js';
-import { engineMessage, mapDockerError, statusOf } from './docker-errors.js';
 import { endpointSettingsOf, networkingOf, networksOf, portsOf, toNetworkSummary } from './docker-network-mapping.js';
+import { engineMessage, mapDockerError, pullFailureReason, statusOf } from './docker-errors.js';
 
 const toEnvList = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
 
@@ -118,10 +118,16 @@ export class DockerEngine implements ContainerEngine {
         }
         throw error;
       }
+      // The engine's message quotes the registry's reply, and the registry is whatever host the reference names:
+      // log it for the operator, answer with a reason of ours and the engine's status.
       const detail = error instanceof NodeError && error.cause ? engineMessage(error.cause) : String((error as Error).message);
-      throw new ImageUnavailableError(ref, `image "${ref}" is not present on the engine and could not be pulled: ${detail}`, {
-        cause: error,
-      });
+      const status = error instanceof NodeError ? statusOf(error.cause) : undefined;
+      this.logger.warn({ image: ref, err: detail.slice(0, 2000) }, 'pull failed');
+      throw new ImageUnavailableError(
+        ref,
+        `image "${ref}" is not present on the engine and could not be pulled: ${pullFailureReason(detail)} (engine status ${status ?? 'none: the pull stream reported the failure'})`,
+        { cause: error },
+      );
     }
   }
 

@@ -63,3 +63,17 @@ export function statusOf(error: unknown): number | undefined {
   const status = (error as DockerodeError)?.statusCode;
   return typeof status === 'number' ? status : undefined;
 }
+
+/**
+ * A short reason for a failed pull, from the engine's message, so that no registry reply reaches the caller:
+ * the engine quotes what the registry answered, and a registry can be any host the image reference names.
+ */
+export function pullFailureReason(engineMessage: string): string {
+  if (/manifest unknown|not found|does not exist|pull access denied/i.test(engineMessage)) return 'not found in its registry, or access denied';
+  if (/unauthorized|authentication required|denied|forbidden/i.test(engineMessage)) return 'access denied by its registry';
+  if (/connection refused|no such host|i\/o timeout|timeout|dial tcp|tls|x509|certificate|http response to https client|connection reset|EOF/i.test(engineMessage)) {
+    return 'its registry could not be reached';
+  }
+  if (/error parsing HTTP|unexpected HTTP status|invalid character|unexpected (EOF|end)/i.test(engineMessage)) return 'its registry gave an answer the engine could not use';
+  return 'the pull failed';
+}

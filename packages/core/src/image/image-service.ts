@@ -1,9 +1,10 @@
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine } from '../engine/container-engine.js';
-import { ImageUnavailableError } from '../errors.js';
+import { ImageUnavailableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { TOKENS } from '../tokens.js';
+import { imageAllowed, repositoryOf } from './image-reference.js';
 
 /** Makes sure an image is on the engine before a container is created from it. */
 @injectable()
@@ -15,12 +16,26 @@ export class ImageService {
   ) {}
 
   /**
+   * Refuses an image outside the config's `imageAllowlist` (when one is set), without asking the engine
+   * anything: an image reference names a registry host the engine (root, on the host's network) would connect to.
+   * @throws {ValidationError} when the image's repository is under no allowlist entry.
+   */
+  assertAllowed(image: string): void {
+    const allowlist = this.config.imageAllowlist;
+    if (allowlist === undefined || imageAllowed(image, allowlist)) return;
+    const problem = `image: "${repositoryOf(image)}" is not under the operator's image allowlist (imageAllowlist, NODES_IMAGE_ALLOWLIST: ${allowlist.join(', ')})`;
+    throw new ValidationError(`invalid node spec: ${problem}`, [problem]);
+  }
+
+  /**
    * Returns when `image` is on the engine. A missing image is pulled (`POST /images/create`, as `docker run`
-   * does) unless the config's `pullPolicy` is `never`.
+   * does) unless the config's `pullPolicy` is `never`. Checks the allowlist first (`assertAllowed`).
+   * @throws {ValidationError} when the image is outside the allowlist.
    * @throws {ImageUnavailableError} when it is missing and cannot be pulled within `pullTimeoutMs`.
    * @throws {EngineUnavailableError} when the engine does not answer.
    */
   async ensure(image: string): Promise<void> {
+    this.assertAllowed(image);
     if (await this.engine.hasImage(image)) return;
     if (this.config.pullPolicy === 'never') {
       throw new ImageUnavailableError(image, `image "${image}" is not present on the engine and pullPolicy is "never"`);

@@ -101,7 +101,8 @@ export class NodeService {
    * the image first when it is missing. A container that fails to start is removed again.
    * @returns the running node (schema `NodeSchema`).
    * The container gets the node's limits (`limitsOf`), `no-new-privileges` and the spec's `user`.
-   * @throws {ValidationError} when the spec is invalid or asks for more than an operator maximum.
+   * @throws {ValidationError} when the spec is invalid, asks for more than an operator maximum or names an image
+   *   outside the operator's allowlist (checked before the engine is asked anything).
    * @throws {LimitExceededError} when the namespace already holds `maxNodes` nodes.
    * @throws {ConflictError} when a node of the namespace already has this name.
    * @throws {ImageUnavailableError} when the image is missing and cannot be pulled.
@@ -113,6 +114,7 @@ export class NodeService {
       throw new ValidationError('invalid node spec: name: must not look like a node id', ['name: must not look like a node id']);
     }
     limitsOf(spec, this.config);
+    this.images.assertAllowed(spec.image ?? this.config.defaultImage);
     const nodeId = `n-${randomBytes(6).toString('hex')}`;
     const release = await this.quota.reserve(nodeId);
     let containerId: string;
