@@ -27,6 +27,7 @@ import { ExecTracker } from './exec-tracker.js';
 import { KILL_SCRIPT, LAUNCH_EXIT, LAUNCH_SCRIPT, OUTPUT_SCRIPT } from './node-scripts.js';
 import { UTF8_LOOKAHEAD_BYTES, splitLogsOutput, toLogs } from './output-slices.js';
 import { parseRecordDump } from './record-dump.js';
+import type { ExecTruth } from './process-records.js';
 import { boundsArgs, readDump, toRecords, type ReaderDeps } from './record-reader.js';
 
 /** How often a wait reads the record while the engine's events are not flowing (ms). */
@@ -36,6 +37,9 @@ const FALLBACK_POLL_MS = 1_000;
 @injectable()
 export class ProcessService {
   private readonly execIds = new Map<string, string>();
+  private readonly checked = new Map<string, ExecTruth | null>();
+  /** reads of one record in flight, shared by the waits of that process */
+  private readonly reading = new Map<string, Promise<ProcessRecord>>();
   readonly tracker: ExecTracker;
 
   constructor(
@@ -48,7 +52,7 @@ export class ProcessService {
   }
 
   private get deps(): ReaderDeps {
-    return { engine: this.engine, tracker: this.tracker, stateDir: this.config.stateDir, capBytes: this.config.outputCapBytes, execIds: this.execIds };
+    return { engine: this.engine, tracker: this.tracker, stateDir: this.config.stateDir, capBytes: this.config.outputCapBytes, execIds: this.execIds, checked: this.checked };
   }
 
   /**
@@ -154,6 +158,17 @@ export class ProcessService {
     // A node removed or stopped during the read leaves no record either: say so rather than "no such process".
     await this.runningContainer(nodeId);
     throw new ProcessNotFoundError(nodeId, processId);
+  }
+
+  /** `get`, sharing a read already in flight for the same process (many waits of one process cost one read). */
+  private sharedGet(nodeId: NodeId, processId: string): Promise<ProcessRecord> {
+    const key = `${nodeId}/${processId}`;
+    let read = this.reading.get(key);
+    if (!read) {
+      read = this.get(nodeId, processId).finally(() => this.reading.delete(key));
+      this.reading.set(key, read);
+    }
+    return read;
   }
 
   /** Every process started in the node since it was created, oldest first (including those lost in resets), in one exec. */
@@ -273,7 +288,7 @@ export class ProcessService {
       const hold = await this.tracker.acquire();
       try {
         // The first read always completes (so an unknown process is reported as such); later ones are cut at the deadline.
-        const record = first ? await this.get(nodeId, processId) : await withDeadline(this.get(nodeId, processId), deadline, timedOut);
+        const record = first ? await this.sharedGet(nodeId, processId) : await withDeadline(this.sharedGet(nodeId, processId), deadline, timedOut);
         first = false;
         if (record.status !== 'running') return record;
         if (Date.now() >= deadline) throw timedOut();

@@ -5,8 +5,10 @@ import { MAX_RECORDS_READ_BYTES, MAX_RECORD_FILE_BYTES, READ_SCRIPT } from './no
 import { endOf, metaOf, toRecord, type ExecTruth } from './process-records.js';
 import { parseRecordDump, type RawRecord } from './record-dump.js';
 
-/** How long after its end a record's exit code is still checked against the engine (ms): dockerd forgets execs after minutes. */
-const EXEC_CHECK_WINDOW_MS = 15 * 60_000;
+/** How many checked execs are remembered (an ended exec's answer never changes). */
+const REMEMBERED_CHECKS = 20_000;
+/** How many exec inspections one read runs at once. */
+const CHECKS_AT_ONCE = 16;
 
 /** What reading records needs. */
 export interface ReaderDeps {
@@ -14,8 +16,10 @@ export interface ReaderDeps {
   tracker: ExecTracker;
   stateDir: string;
   capBytes: number;
-  /** exec ids of processes started by this manager (processId -> execId) */
+  /** exec ids of processes started by this manager, or checked against the engine (processId -> execId) */
   execIds: Map<string, string>;
+  /** what the engine said of ended or forgotten execs (execId -> truth, null: the engine no longer knows it) */
+  checked: Map<string, ExecTruth | null>;
 }
 
 /** The arguments of `print_records` after the directory: per-file and total bounds of a read. */
@@ -32,12 +36,19 @@ export async function execTruth(deps: ReaderDeps, containerId: string, processId
   const ours = deps.execIds.get(processId) === execId;
   const seen = deps.tracker.exitCodeOf(execId);
   if (ours && seen !== undefined) return { execId, truth: { running: false, exitCode: seen } };
-  const end = endOf(raw);
-  if (!ours && end && end.endedAtMs < Date.now() - EXEC_CHECK_WINDOW_MS) return {};
-  const info = await deps.engine.inspectExec(execId).catch(() => undefined);
-  if (!info || info.containerId !== containerId || info.args[4] !== processId) return {};
+  const known = deps.checked.get(`${processId}/${execId}`);
+  if (known !== undefined) return known === null ? {} : { execId, truth: known };
+  const info = await deps.engine.inspectExec(execId).catch(() => 'failed' as const);
+  if (info === 'failed') return {};
+  const valid = info && info.containerId === containerId && info.args[4] === processId;
+  const truth = valid ? { running: info.running, exitCode: info.exitCode } : null;
+  if (!truth?.running) {
+    deps.checked.set(`${processId}/${execId}`, truth);
+    if (deps.checked.size > REMEMBERED_CHECKS) deps.checked.delete(deps.checked.keys().next().value!);
+  }
+  if (!truth) return {};
   deps.execIds.set(processId, execId);
-  return { execId, truth: { running: info.running, exitCode: info.exitCode } };
+  return { execId, truth };
 }
 
 /**
@@ -53,7 +64,12 @@ export async function toRecords(
   reread: (ids: string[]) => Promise<Map<string, RawRecord>>,
 ): Promise<ProcessRecord[]> {
   const truths = new Map<string, ExecTruth | undefined>();
-  await Promise.all([...raws].map(async ([id, raw]) => truths.set(id, (await execTruth(deps, containerId, id, raw)).truth)));
+  const queue = [...raws];
+  await Promise.all(
+    Array.from({ length: CHECKS_AT_ONCE }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) truths.set(next[0], (await execTruth(deps, containerId, next[0], next[1])).truth);
+    }),
+  );
   const stale = [...raws].filter(([id, raw]) => !endOf(raw) && truths.get(id) && !truths.get(id)!.running).map(([id]) => id);
   if (stale.length > 0) for (const [id, raw] of await reread(stale)) raws.set(id, raw);
   return [...raws].map(([id, raw]) => toRecord(nodeId, id, raw, deps.capBytes, truths.get(id)));
