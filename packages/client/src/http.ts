@@ -28,7 +28,8 @@ export function networkCodeOf(error: unknown): string | undefined {
 
 /** The error a client throws when nothing answers at its URL: says how to start the server. */
 export function serverUnavailable(url: string, error: unknown): ServerUnavailableError {
-  const code = networkCodeOf(error) ?? (error instanceof Error ? error.message : String(error));
+  const cause = (error as { cause?: unknown }).cause;
+  const code = networkCodeOf(error) ?? (cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error));
   return new ServerUnavailableError(url, `no @nodes server answers at ${url} (${code}): start the server first (./scripts/start)`, { cause: error });
 }
 

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { container as rootInjector, type DependencyContainer } from 'tsyringe';
 import { ConfigSchema, type NodesConfig, type NodesOptions } from './config.js';
+import { withEnvDefaults } from './config-env.js';
 import { createDockerClient, resolveDockerHost } from './engine/docker-client.js';
 import { DockerEngine } from './engine/docker-engine.js';
 import type { ContainerEngine } from './engine/container-engine.js';
@@ -30,7 +31,7 @@ export type ResolvedConfig = NodesConfig & { endpoint: string };
  * @throws {ValidationError} when `options` fail `ConfigSchema`.
  */
 export function createCoreInjector(options: NodesOptions = {}, overrides: CompositionOverrides = {}): DependencyContainer {
-  const parsed = parseInput(ConfigSchema, options, 'node manager options');
+  const parsed = parseInput(ConfigSchema, withEnvDefaults(options), 'node manager options (arguments, else NODES_* environment)');
   const config: ResolvedConfig = { ...parsed, endpoint: resolveDockerHost(parsed.dockerHost) };
   const injector = rootInjector.createChildContainer();
   injector.registerInstance(TOKENS.Config, config);
@@ -50,7 +51,9 @@ export function createCoreInjector(options: NodesOptions = {}, overrides: Compos
 
 /**
  * Makes a node manager: the entry point of `@nodes/core`.
- * @param options schema `ConfigSchema`; every field has a default.
+ * @param options schema `ConfigSchema`; an option not given is read from the environment as the server reads it
+ *   (`NODES_NAMESPACE`, `NODES_DEFAULT_IMAGE`, `DOCKER_HOST`, `NODES_ENGINE_TIMEOUT_MS`…; see `OPTION_ENV`),
+ *   else it takes its default.
  * @throws {ValidationError} when `options` are invalid.
  */
 export function createNodeManager(options: NodesOptions = {}, overrides: CompositionOverrides = {}): NodeManager {
