@@ -16,9 +16,14 @@ export const OPTION_ENV = {
   defaultPidsLimit: 'NODES_DEFAULT_PIDS_LIMIT',
   maxPidsLimit: 'NODES_MAX_PIDS_LIMIT',
   maxNodes: 'NODES_MAX_NODES',
+  networkPool: 'NODES_NETWORK_POOL',
+  networkPrefixLength: 'NODES_NETWORK_PREFIX_LENGTH',
+  imageAllowlist: 'NODES_IMAGE_ALLOWLIST',
 } as const satisfies Partial<Record<keyof NodesOptions, string>>;
 
-const TEXT_OPTIONS = new Set<string>(['namespace', 'defaultImage', 'dockerHost', 'pullPolicy']);
+const TEXT_OPTIONS = new Set<string>(['namespace', 'defaultImage', 'dockerHost', 'pullPolicy', 'networkPool']);
+/** Options given as comma-separated lists. */
+const LIST_OPTIONS = new Set<string>(['imageAllowlist']);
 
 /**
  * Options read from the environment (`NODES_NAMESPACE`, `NODES_ENGINE_TIMEOUT_MS`…, see `OPTION_ENV`), numbers
@@ -26,11 +31,12 @@ const TEXT_OPTIONS = new Set<string>(['namespace', 'defaultImage', 'dockerHost',
  * so a script and the server started in the same shell see the same namespace and engine.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): NodesOptions {
-  const options: Record<string, string | number> = {};
+  const options: Record<string, string | number | string[]> = {};
   for (const [option, name] of Object.entries(OPTION_ENV)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    options[option] = TEXT_OPTIONS.has(option) ? value : /^\d+$/.test(value.trim()) ? Number(value) : value;
+    if (LIST_OPTIONS.has(option)) options[option] = value.split(',').map((v) => v.trim()).filter(Boolean);
+    else options[option] = TEXT_OPTIONS.has(option) ? value : /^\d+$/.test(value.trim()) ? Number(value) : value;
   }
   return options as NodesOptions;
 }

@@ -1,6 +1,7 @@
 export { createNodeManager, createCoreInjector, type CompositionOverrides, type ResolvedConfig } from './composition-root.js';
 export { NodeManager } from './node-manager.js';
 export { ConfigSchema, MIN_MEMORY_BYTES, MIN_NANO_CPUS, MIN_PIDS_LIMIT, type NodesConfig, type NodesOptions } from './config.js';
+export { OPTION_ENV, optionsFromEnv } from './config-env.js';
 export {
   NodeError,
   ValidationError,
