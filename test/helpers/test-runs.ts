@@ -5,15 +5,16 @@ import type Docker from 'dockerode';
 /**
  * Which test run made a container or network, and whether that run is still alive.
  *
- * Everything a test makes carries two labels: the run id (`io.nodes.test-run`, one per `./scripts/test` run,
- * or one per ava run when ava is started by hand) and the owner mark (`io.nodes.test-run.owner`): the boot id,
+ * Everything a test makes carries two labels: the run id (`test.nodes.run`, one per `./scripts/test` run,
+ * or one per ava run when ava is started by hand) and the owner mark (`test.nodes.run.owner`): the boot id,
  * the pid namespace, the pid and the start time (clock ticks after boot, `/proc/<pid>/stat` field 22) of the
  * test process that made it. A pid alone can be reused; a pid with the same start time in the same boot is the
- * same process. The sweep removes what belongs to processes that are gone, and nothing of live ones.
+ * same process. The sweep removes what belongs to processes that are gone, and nothing of live ones. The keys
+ * are outside `io.nodes.`, which is reserved for the product.
  */
-export const TEST_RUN_LABEL = 'io.nodes.test-run';
+export const TEST_RUN_LABEL = 'test.nodes.run';
 /** Label holding the owner mark (see {@link ownerMark}). */
-export const TEST_OWNER_LABEL = 'io.nodes.test-run.owner';
+export const TEST_OWNER_LABEL = 'test.nodes.run.owner';
 
 /** Start time of a process in clock ticks after boot (`/proc/<pid>/stat` field 22), or undefined when gone. */
 export function processStartTicks(pid: number): string | undefined {

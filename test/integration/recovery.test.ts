@@ -118,15 +118,15 @@ test('prune removes leftovers (crashed reset, never started, unreadable labels) 
   const liveLabels = (await docker.getContainer(live.containerId).inspect()).Config.Labels;
   const base = { [LABELS.managedBy]: '@nodes', [LABELS.namespace]: own.namespace };
 
-  const replaced = await handMade(`nodes-${own.namespace}-live-replaced-abc123`, liveLabels, true);
-  const halfMade = await handMade(`nodes-${own.namespace}-half`, { ...liveLabels, [LABELS.nodeId]: 'n-0123456789ab', [LABELS.nodeName]: 'half' }, false);
-  const unreadable = await handMade(`nodes-${own.namespace}-garbled`, { ...base, [LABELS.nodeId]: 'n-ba9876543210', [LABELS.spec]: '{not json' }, true);
-  const noNodeId = await handMade(`nodes-${own.namespace}-anonymous`, base, false);
+  const replaced = await handMade(`nodes-${own.namespace}.N.live-replaced-abc123`, liveLabels, true);
+  const halfMade = await handMade(`nodes-${own.namespace}.N.half`, { ...liveLabels, [LABELS.nodeId]: 'n-0123456789ab', [LABELS.nodeName]: 'half' }, false);
+  const unreadable = await handMade(`nodes-${own.namespace}.N.garbled`, { ...base, [LABELS.nodeId]: 'n-ba9876543210', [LABELS.spec]: '{not json' }, true);
+  const noNodeId = await handMade(`nodes-${own.namespace}.N.anonymous`, base, false);
   // A reset that crashed after creating the new container and before starting it: the old one is still the node.
   const crashed = await nodeFor(t, own.manager, { name: 'crashed' });
   const crashedLabels = (await docker.getContainer(crashed.containerId).inspect()).Config.Labels;
-  await docker.getContainer(crashed.containerId).rename({ name: `nodes-${own.namespace}-crashed-replaced-0a1b2c` });
-  const unstarted = await handMade(`nodes-${own.namespace}-crashed`, crashedLabels, false);
+  await docker.getContainer(crashed.containerId).rename({ name: `nodes-${own.namespace}.N.crashed-replaced-0a1b2c` });
+  const unstarted = await handMade(`nodes-${own.namespace}.N.crashed`, crashedLabels, false);
   await sleep(600);
 
   // The leftover of the crashed reset does not hide the live node; the half-made one counts as a node until pruned.
@@ -157,7 +157,7 @@ test('prune removes leftovers (crashed reset, never started, unreadable labels) 
   t.deepEqual((await own.manager.pruneNodes()).removed, []);
   // The crashed node is whole again after a reset, under its own name.
   const reset = await own.manager.resetNode(crashed.nodeId);
-  t.is((await docker.getContainer(reset.containerId).inspect()).Name, `/nodes-${own.namespace}-crashed`);
+  t.is((await docker.getContainer(reset.containerId).inspect()).Name, `/nodes-${own.namespace}.N.crashed`);
   t.is((await containersOfNode(own.namespace, crashed.nodeId)).length, 1);
 });
 

@@ -22,7 +22,7 @@ export {
 export { silentLogger, type Logger, type LogFields } from './logger.js';
 export { TOKENS } from './tokens.js';
 export { NodeIdSchema, NodeNameSchema, NodeRefSchema, ProcessIdSchema, EnvSchema, ContainerStateSchema, type NodeId, type ProcessId, type ContainerState } from './schemas/common.js';
-export { NodeSpecSchema, NodeSchema, type NodeSpec, type NodeInfo } from './schemas/node.js';
+export { NodeSpecSchema, NodeSpecInputSchema, NodeSchema, type NodeSpec, type NodeInfo } from './schemas/node.js';
 export { NetworkSegmentSchema, NodeNetworkSchema, MAX_NODE_NETWORKS, type NodeNetwork } from './schemas/network.js';
 export { NetworkService, type AddressBook } from './network/network-service.js';
 export { networkNameOf, aliasesOf, segmentsOf, DEFAULT_SEGMENT } from './network/network-names.js';

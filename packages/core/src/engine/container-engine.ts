@@ -90,6 +90,8 @@ export interface ContainerSummary {
   /** set once the container has exited */
   exitCode?: number;
   labels: Record<string, string>;
+  /** the container's environment (`Config.Env`, image's included); only `inspectContainer` gives it */
+  env?: Record<string, string>;
   /** ISO 8601 */
   createdAt: string;
   /**

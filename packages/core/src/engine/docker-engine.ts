@@ -29,6 +29,10 @@ import { engineMessage, mapDockerError, pullFailureReason, statusOf } from './do
 
 const toEnvList = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
 
+/** `["K=V", …]` (Docker's `Config.Env`) as a record; the value is everything after the first `=`. */
+const fromEnvList = (list: string[]): Record<string, string> =>
+  Object.fromEntries(list.map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, ''])));
+
 function toState(status: string | undefined): ContainerState {
   const parsed = ContainerStateSchema.safeParse(status);
   return parsed.success ? parsed.data : 'dead';
@@ -212,6 +216,7 @@ export class DockerEngine implements ContainerEngine {
         state,
         exitCode: state === 'exited' || state === 'dead' ? info.State.ExitCode : undefined,
         labels: info.Config.Labels ?? {},
+        env: fromEnvList(info.Config.Env ?? []),
         createdAt: new Date(info.Created).toISOString(),
         // The engine reports "0001-01-01T00:00:00Z" for a container that never started.
         startedAt: info.State?.StartedAt && !info.State.StartedAt.startsWith('0001-') ? new Date(info.State.StartedAt).toISOString() : undefined,

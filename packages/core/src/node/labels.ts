@@ -30,7 +30,27 @@ export function namespaceSelector(namespace: string): Record<string, string> {
   return { [LABELS.managedBy]: MANAGED_BY, [LABELS.namespace]: namespace };
 }
 
-/** The container name of a node: `nodes-<namespace>-<name or node id>`, so the engine keeps names unique. */
+/**
+ * The container name of a node, `nodes-<namespace>.N.<name or node id>`, so the engine keeps names unique. The
+ * separator holds an upper-case letter, which namespaces, names and node ids cannot: two namespaces' names never
+ * collide (`qa2` + `open-x` and `qa2-open` + `x` did under the earlier `nodes-<namespace>-<name>`).
+ */
 export function containerNameOf(namespace: string, nodeId: string, name: string | undefined): string {
+  return `nodes-${namespace}.N.${name ?? nodeId}`;
+}
+
+/** The container name of a node under the earlier scheme, `nodes-<namespace>-<name or node id>`. */
+export function legacyContainerNameOf(namespace: string, nodeId: string, name: string | undefined): string {
   return `nodes-${namespace}-${name ?? nodeId}`;
+}
+
+/**
+ * The name a node's container has when it is the node's own (not renamed aside by a reset): its
+ * `containerNameOf`, or, for a container made under the earlier scheme and still carrying that name, the earlier one.
+ */
+export function canonicalNameOf(namespace: string, container: { name: string; labels: Record<string, string> }): string {
+  const nodeId = container.labels[LABELS.nodeId] ?? '';
+  const name = container.labels[LABELS.nodeName] || undefined;
+  const legacy = legacyContainerNameOf(namespace, nodeId, name);
+  return container.name === legacy ? legacy : containerNameOf(namespace, nodeId, name);
 }

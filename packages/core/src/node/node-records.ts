@@ -1,7 +1,8 @@
-import type { ContainerSummary } from '../engine/container-engine.js';
+import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
+import { ConflictError } from '../errors.js';
 import { NodeSpecSchema, RESERVED_LABEL_PREFIX, type NodeInfo, type NodeSpec } from '../schemas/node.js';
 import { nodeNetworksOf } from '../network/node-networks.js';
-import { LABELS } from './labels.js';
+import { LABELS, legacyContainerNameOf } from './labels.js';
 
 /** The spec a container was created from, or undefined when its label is missing, not JSON or invalid. */
 export function readSpec(container: ContainerSummary): NodeSpec | undefined {
@@ -16,6 +17,30 @@ export function readSpec(container: ContainerSummary): NodeSpec | undefined {
 /** The spec a container was created from, read back from its `io.nodes.spec` label ({} when unreadable). */
 export function specOf(container: ContainerSummary): NodeSpec {
   return readSpec(container) ?? {};
+}
+
+/**
+ * The spec a reset recreates a node from: its `io.nodes.spec` label's, which holds env keys only, with each env
+ * value taken from the old container's own `Config.Env` (`container.env`, given by inspect). A label written
+ * before env values left it still holds the value, used when the container's env lacks the key.
+ */
+export function specForReset(container: ContainerSummary): NodeSpec {
+  const spec = specOf(container);
+  if (!spec.env) return spec;
+  const env = spec.env;
+  return { ...spec, env: Object.fromEntries(Object.keys(env).map((k) => [k, container.env?.[k] ?? env[k]!])) };
+}
+
+/**
+ * A node of the namespace made under the earlier container-name scheme may hold the name: the engine would not
+ * see the conflict, since the names differ.
+ * @throws {ConflictError} when a container named `nodes-<namespace>-<name>` is that namespace's node `name`.
+ */
+export async function assertNoLegacyHolder(engine: ContainerEngine, namespace: string, name: string): Promise<void> {
+  const holder = await engine.inspectContainer(legacyContainerNameOf(namespace, '', name));
+  if (holder && holder.state !== 'removing' && holder.labels[LABELS.namespace] === namespace && holder.labels[LABELS.nodeName] === name) {
+    throw new ConflictError(`a node named "${name}" already exists in namespace "${namespace}"`);
+  }
 }
 
 /** The spec with env values replaced by `***`: what we show, since env values carry secrets. */

@@ -7,14 +7,14 @@ import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
 import { NetworkService, type AddressBook } from '../network/network-service.js';
 import { NodeIdSchema, NodeRefSchema, type NodeId } from '../schemas/common.js';
-import { NodeSpecSchema, type NodeInfo, type NodeSpec } from '../schemas/node.js';
+import { NodeSpecInputSchema, type NodeInfo, type NodeSpec } from '../schemas/node.js';
 import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
 import { carryProcessRecords, markProcessesLost, type CarryDeps } from '../process/carry-records.js';
-import { LABELS, MANAGED_BY, containerNameOf, namespaceSelector } from './labels.js';
+import { LABELS, MANAGED_BY, canonicalNameOf, containerNameOf, namespaceSelector } from './labels.js';
 import { NodeLocks } from './node-locks.js';
 import { NodeQuota, limitsOf } from './node-limits.js';
-import { currentContainers, specOf, toNodeInfo } from './node-records.js';
+import { assertNoLegacyHolder, currentContainers, redactSpec, specForReset, specOf, toNodeInfo } from './node-records.js';
 import { pruneNamespace, type PruneResult } from './prune.js';
 
 /**
@@ -62,8 +62,7 @@ export class NodeService {
     return { engine: this.engine, logger: this.logger, stateDir: this.config.stateDir, capBytes: this.config.outputCapBytes };
   }
 
-  private canonicalName = (c: ContainerSummary): string =>
-    containerNameOf(this.config.namespace, c.labels[LABELS.nodeId] ?? '', c.labels[LABELS.nodeName] || undefined);
+  private canonicalName = (c: ContainerSummary): string => canonicalNameOf(this.config.namespace, c);
 
   /**
    * The container that currently backs a node.
@@ -96,7 +95,7 @@ export class NodeService {
   }
 
   /**
-   * Creates a node: one container from `spec` (schema `NodeSpecSchema`), labelled with the node id, namespace and
+   * Creates a node: one container from `spec` (schema `NodeSpecInputSchema`), labelled with the node id, namespace and
    * spec, started with an init process. Mirrors `POST /containers/create` then `/containers/{id}/start`; pulls
    * the image first when it is missing. A container that fails to start is removed again.
    * @returns the running node (schema `NodeSchema`).
@@ -109,7 +108,7 @@ export class NodeService {
    * @throws {EngineUnavailableError} when the engine does not answer.
    */
   async create(specInput: unknown = {}): Promise<NodeInfo> {
-    const spec = parseInput(NodeSpecSchema, specInput ?? {}, 'node spec');
+    const spec = parseInput(NodeSpecInputSchema, specInput ?? {}, 'node spec');
     if (spec.name && NodeIdSchema.safeParse(spec.name).success) {
       throw new ValidationError('invalid node spec: name: must not look like a node id', ['name: must not look like a node id']);
     }
@@ -119,9 +118,10 @@ export class NodeService {
     const release = await this.quota.reserve(nodeId);
     let containerId: string;
     try {
-      containerId = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), () =>
-        this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 }),
-      );
+      containerId = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), async () => {
+        if (spec.name) await assertNoLegacyHolder(this.engine, this.config.namespace, spec.name);
+        return this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 });
+      });
     } finally {
       release();
     }
@@ -148,7 +148,8 @@ export class NodeService {
       ...namespaceSelector(this.config.namespace),
       [LABELS.managedBy]: MANAGED_BY,
       [LABELS.nodeId]: nodeId,
-      [LABELS.spec]: JSON.stringify(spec),
+      // Env KEYS only: the values live in the container's own Config.Env, where a reset takes them from.
+      [LABELS.spec]: JSON.stringify(redactSpec(spec)),
       [LABELS.createdAt]: history.createdAt,
       [LABELS.resets]: String(history.resets),
     };
@@ -282,7 +283,7 @@ export class NodeService {
   /** The body of a reset, under the node's and its name's locks. */
   private async replace(nodeId: string, listed: ContainerSummary): Promise<NodeInfo> {
     const old = (await this.engine.inspectContainer(listed.id)) ?? listed;
-    const spec = specOf(old);
+    const spec = specForReset(old);
     await this.images.ensure(spec.image ?? this.config.defaultImage);
     const canonical = this.canonicalName(old);
     const aside = `${canonical}-replaced-${randomBytes(3).toString('hex')}`;

@@ -59,6 +59,19 @@ export const NodeSpecSchema = z
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
 
 /**
+ * `NodeSpecSchema` for a node being created: every label key under `io.nodes.` is refused, as the whole prefix is
+ * the product's (a user label such as `io.nodes.test-run` would make the node look like something it is not).
+ * Specs read back from older nodes' labels are not held to it.
+ */
+export const NodeSpecInputSchema = NodeSpecSchema.superRefine((spec, ctx) => {
+  for (const key of Object.keys(spec.labels ?? {})) {
+    if (key.startsWith(RESERVED_LABEL_PREFIX) && !RESERVED_LABELS.has(key)) {
+      ctx.addIssue({ code: 'custom', path: ['labels', key], message: `label keys under "${RESERVED_LABEL_PREFIX}" are reserved for @nodes` });
+    }
+  }
+});
+
+/**
  * A node as the engine records it (read back from its container's labels and state).
  * Times are ISO 8601. `spec` is what the node was created from, with env values replaced by `"***"`.
  */
