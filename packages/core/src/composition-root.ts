@@ -8,6 +8,7 @@ import type { ContainerEngine } from './engine/container-engine.js';
 import { HealthService } from './health/health-service.js';
 import { ImageService } from './image/image-service.js';
 import { silentLogger, type Logger } from './logger.js';
+import { FileService } from './files/file-service.js';
 import { NetworkService } from './network/network-service.js';
 import { NodeLocks } from './node/node-locks.js';
 import { NodeService } from './node/node-service.js';
@@ -43,7 +44,7 @@ export function createCoreInjector(options: NodesOptions = {}, overrides: Compos
     injector.registerInstance(TOKENS.DockerClient, createDockerClient(config.endpoint));
     injector.registerInstance(TOKENS.ContainerEngine, injector.resolve(DockerEngine));
   }
-  for (const service of [ImageService, NetworkService, NodeService, ProcessService, HealthService] as const) {
+  for (const service of [ImageService, NetworkService, NodeService, ProcessService, FileService, HealthService] as const) {
     injector.registerInstance(service as never, injector.resolve(service as never));
   }
   return injector;
@@ -63,5 +64,6 @@ export function createNodeManager(options: NodesOptions = {}, overrides: Composi
     injector.resolve(NodeService),
     injector.resolve(ProcessService),
     injector.resolve(HealthService),
+    injector.resolve(FileService),
   );
 }

@@ -23,6 +23,8 @@ export const MIN_PIDS_LIMIT = 16;
  * - `networkPool`: IPv4 range (CIDR) the namespaces' networks take their subnets from; each network gets the
  *   first `networkPrefixLength`-bit subnet of it that no network of the engine uses. Nodes keep their address
  *   over a reset, which needs a subnet chosen by us. `networkLabels`: extra labels on the networks it creates.
+ * - `maxFileBytes`: the largest file `writeFile` takes (bytes, default 1 GiB); `maxListEntries`: the most
+ *   entries `listFiles` returns (default 10000).
  * - `pruneGraceMs`: how old a container that was created but never started must be before `pruneNodes()` takes
  *   it for a crashed create or reset and removes it (ms).
  * - Limits of every node, which a node spec may change up to the maximums: `defaultMemoryBytes` (512 MiB, no
@@ -69,6 +71,12 @@ export const ConfigSchema = z
     networkPrefixLength: z.number().int().min(16).max(29).default(24),
     networkLabels: z.record(z.string().min(1), z.string()).default({}),
     imageAllowlist: z.array(z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*$/i, 'must be a registry or repository such as "docker.io" or "ghcr.io/acme"')).optional(),
+    maxFileBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024 * 1024),
+    maxListEntries: z.number().int().positive().default(10_000),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -18,6 +18,8 @@ export const NODE_ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'limit_exceeded',
+  'not_found',
+  'too_large',
   'internal_error',
   'server_unavailable',
 ] as const;
@@ -148,6 +150,25 @@ export class ServerUnavailableError extends NodeError {
   }
 }
 
+/** A path in a node does not exist (a file to read, a directory to list, a parent to write into). */
+export class PathNotFoundError extends NodeError {
+  override readonly name = 'PathNotFoundError';
+  constructor(
+    readonly nodeId: string,
+    readonly path: string,
+  ) {
+    super('not_found', `"${path}" does not exist on node "${nodeId}"`);
+  }
+}
+
+/** Data is larger than the limit that applies to it; the message names both sizes in bytes. */
+export class TooLargeError extends NodeError {
+  override readonly name = 'TooLargeError';
+  constructor(message: string) {
+    super('too_large', message);
+  }
+}
+
 /**
  * The `NodeError` subclass of a wire failure `{code, detail}`, with `detail` as its message: what the HTTP client
  * throws, so that `instanceof NodeNotFoundError` works the same over HTTP as in the library. Unknown codes give a
@@ -160,7 +181,7 @@ export function nodeErrorFromWire(error: { code: string; detail: string }): Node
       case 'validation_failed':
         return new ValidationError(detail, [detail]);
       case 'node_not_found':
-        return new NodeNotFoundError(/"(n-[0-9a-f]+)"/.exec(detail)?.[1] ?? '');
+        return new NodeNotFoundError(/"([^"]+)"/.exec(detail)?.[1] ?? '');
       case 'process_not_found': {
         const [, processId = '', nodeId = ''] = /"(p-[0-9a-f]+)".*"(n-[0-9a-f]+)"/.exec(detail) ?? [];
         return new ProcessNotFoundError(nodeId, processId);
@@ -179,6 +200,12 @@ export function nodeErrorFromWire(error: { code: string; detail: string }): Node
         return new TimeoutError(detail);
       case 'limit_exceeded':
         return new LimitExceededError(detail);
+      case 'not_found': {
+        const [, path = '', nodeId = ''] = /^"(.*)" does not exist on node "([^"]+)"$/.exec(detail) ?? [];
+        return new PathNotFoundError(nodeId, path);
+      }
+      case 'too_large':
+        return new TooLargeError(detail);
       default:
         return new NodeError(code as NodeErrorCode, detail);
     }

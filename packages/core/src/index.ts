@@ -17,6 +17,8 @@ export {
   NODE_ERROR_CODES,
   nodeErrorFromWire,
   LimitExceededError,
+  PathNotFoundError,
+  TooLargeError,
   type NodeErrorCode,
 } from './errors.js';
 export { silentLogger, type Logger, type LogFields } from './logger.js';
@@ -83,3 +85,19 @@ export type {
   ContainerNetwork,
   PortBinding,
 } from './engine/container-engine.js';
+export {
+  FilePathSchema,
+  DirectoryPathSchema,
+  FileModeSchema,
+  WriteFileOptionsSchema,
+  FileInfoSchema,
+  FileTypeSchema,
+  FileEntrySchema,
+  FileListingSchema,
+  type WriteFileOptions,
+  type FileInfo,
+  type FileType,
+  type FileEntry,
+  type FileListing,
+} from './schemas/files.js';
+export { FileService, DEFAULT_READ_MAX_BYTES } from './files/file-service.js';

@@ -1,3 +1,6 @@
+import type { Readable } from 'node:stream';
+import type { FileService } from './files/file-service.js';
+import type { FileInfo, FileListing, WriteFileOptions } from './schemas/files.js';
 import type { HealthService } from './health/health-service.js';
 import type { NodeService } from './node/node-service.js';
 import type { ProcessService } from './process/process-service.js';
@@ -19,6 +22,7 @@ export class NodeManager {
     private readonly nodes: NodeService,
     private readonly processes: ProcessService,
     private readonly health: HealthService,
+    private readonly files: FileService,
   ) {}
 
   /** The namespace this manager sees (label `io.nodes.namespace`). */
@@ -116,5 +120,33 @@ export class NodeManager {
   /** Waits for a process to end; see `ProcessService.wait`. */
   waitProcess(nodeId: string, processId: string, options?: WaitOptions): Promise<ProcessRecord> {
     return this.processes.wait(nodeId, processId, options);
+  }
+
+  /**
+   * Writes a file into a running node, exactly these bytes, with `mode` and missing parents made; see
+   * `FileService.writeFileStream`. Spec extension `write_file`.
+   */
+  writeFile(nodeId: string, path: string, data: Uint8Array, options?: WriteFileOptions): Promise<FileInfo> {
+    return this.files.writeFile(nodeId, path, data, options);
+  }
+
+  /** Writes `sizeBytes` bytes from a Node stream into a file of a running node, never holding it whole; see `FileService.writeFileStream`. */
+  writeFileStream(nodeId: string, path: string, source: Readable, sizeBytes: number, options?: WriteFileOptions): Promise<FileInfo> {
+    return this.files.writeFileStream(nodeId, path, source, sizeBytes, options);
+  }
+
+  /** Reads a whole file of a running node (at most `maxBytes`); see `FileService.readFile`. Spec extension `read_file`. */
+  readFile(nodeId: string, path: string, maxBytes?: number): Promise<{ info: FileInfo; data: Buffer }> {
+    return this.files.readFile(nodeId, path, maxBytes);
+  }
+
+  /** A file of a running node as a Node stream of its bytes; see `FileService.readFileStream`. */
+  readFileStream(nodeId: string, path: string): Promise<{ info: FileInfo; stream: Readable }> {
+    return this.files.readFileStream(nodeId, path);
+  }
+
+  /** One directory of a running node; see `FileService.listFiles`. Spec extension `list_files`. */
+  listFiles(nodeId: string, path: string): Promise<FileListing> {
+    return this.files.listFiles(nodeId, path);
   }
 }

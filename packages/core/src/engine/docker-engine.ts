@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
@@ -74,6 +74,8 @@ export class DockerEngine implements ContainerEngine {
     try {
       return await Promise.race([fn(controller.signal), deadline]);
     } catch (error) {
+      // A request whose caller gave up (a failed upload stream, say) must not stay open.
+      controller.abort();
       throw mapDockerError(error, this.endpoint, what);
     } finally {
       clearTimeout(timer);
@@ -263,8 +265,16 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void> {
-    await this.call(`copy into ${dir} of container ${containerId.slice(0, 12)}`, (abortSignal) =>
-      this.docker.getContainer(containerId).putArchive(tar, { path: dir, abortSignal } as {}),
+    await this.call(
+      `copy into ${dir} of container ${containerId.slice(0, 12)}`,
+      (abortSignal) =>
+        new Promise<void>((resolve, reject) => {
+          // A tar stream that fails midway ends the upload: the engine then sees a cut request and keeps nothing.
+          (tar as Readable).on('error', reject);
+          this.docker.getContainer(containerId).putArchive(tar, { path: dir, abortSignal } as {}).then(() => resolve(), reject);
+        }),
+      // Large files take longer than one request's usual bound: allow a generous floor on slow engines.
+      Math.max(this.config.engineTimeoutMs, 10 * 60_000),
     );
   }
 

@@ -14,7 +14,10 @@ export function httpStatusOf(code: string): number {
       return 403;
     case 'node_not_found':
     case 'process_not_found':
+    case 'not_found':
       return 404;
+    case 'too_large':
+      return 413;
     case 'conflict':
     case 'wrong_state':
       return 409;

@@ -22,6 +22,7 @@ import {
   toWireOutput,
   toWireProcess,
 } from './wire.js';
+import { LAB_METHODS } from './lab-methods.js';
 
 const spec = NodeSpecSchema.shape;
 const proc = ProcessConfigSchema.shape;
@@ -226,6 +227,7 @@ export const METHODS = {
       return { process: toWireProcess(await core.waitProcess(a.node_id, a.process_id, { timeoutMs: a.timeout_ms })) };
     },
   }),
+  ...LAB_METHODS,
 } satisfies Record<string, RpcMethod<any, any>>;
 
 /** The name of a method of the wire format. */
