@@ -16,15 +16,13 @@ import { NodeLocks } from './node-locks.js';
 import { NodeQuota, limitsOf } from './node-limits.js';
 import { assertNoLegacyHolder, currentContainers, redactSpec, specForReset, specOf, toNodeInfo } from './node-records.js';
 import { pruneNamespace, type PruneResult } from './prune.js';
+import { START_WATCH_MS, StartWatch } from './start-watch.js';
 
 /**
  * The node's main process when its spec gives no command: it idles until stopped, so the node stays up for
  * processes. With `HostConfig.Init` the init forwards SIGTERM to it, and the trap ends it at once.
  */
 export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
-
-/** How long a new container is watched for a main process that exits at once (ms). */
-export const START_SETTLE_MS = 250;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,9 +38,11 @@ export class NodeService {
     @inject(NetworkService) private readonly networks: NetworkService,
   ) {
     this.quota = new NodeQuota(engine, config.namespace, config.maxNodes);
+    this.startWatch = new StartWatch(engine, logger);
   }
 
   private readonly quota: NodeQuota;
+  private readonly startWatch: StartWatch;
 
   /**
    * The node id of a node named by id or by name (schema `NodeRefSchema`). A name is looked up among the
@@ -116,22 +116,25 @@ export class NodeService {
     this.images.assertAllowed(spec.image ?? this.config.defaultImage);
     const nodeId = `n-${randomBytes(6).toString('hex')}`;
     const release = await this.quota.reserve(nodeId);
-    let containerId: string;
+    let container: ContainerSummary;
     try {
-      containerId = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), async () => {
+      container = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), async () => {
         if (spec.name) await assertNoLegacyHolder(this.engine, this.config.namespace, spec.name);
         return this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 });
       });
     } finally {
       release();
     }
-    this.logger.info({ nodeId, containerId, image: spec.image ?? this.config.defaultImage }, 'node created');
-    return this.infoOf(nodeId, containerId);
+    this.logger.info({ nodeId, containerId: container.id, image: spec.image ?? this.config.defaultImage }, 'node created');
+    return toNodeInfo(container, true);
   }
 
   /**
    * Creates and starts a node's container; on any failure after the create, removes it again. `beforeStart`
    * runs on the created container before it starts, while readers still see the node's previous container.
+   * Engine calls: create, start, inspect (its answer is the node's record and the check that the main process
+   * is up); a spec with its own command also watches for a `die` event for `START_WATCH_MS` (see `StartWatch`).
+   * @returns the started container, as inspected.
    */
   private async createContainer(
     nodeId: string,
@@ -139,7 +142,7 @@ export class NodeService {
     history: { createdAt: string; resets: number; resetAt?: string },
     beforeStart?: (containerId: string) => Promise<void>,
     addresses: AddressBook = {},
-  ): Promise<string> {
+  ): Promise<ContainerSummary> {
     const image = spec.image ?? this.config.defaultImage;
     const limits = limitsOf(spec, this.config);
     await this.images.ensure(image);
@@ -157,6 +160,24 @@ export class NodeService {
     if (history.resetAt) labels[LABELS.resetAt] = history.resetAt;
     const name = containerNameOf(this.config.namespace, nodeId, spec.name);
     const command = spec.command === undefined ? KEEPALIVE_COMMAND : typeof spec.command === 'string' ? ['/bin/sh', '-c', spec.command] : spec.command;
+    // Only a command of the spec's own can exit at once; subscribing runs beside the create.
+    const watch = spec.command === undefined ? undefined : this.startWatch.hold();
+    try {
+      return await this.createAndStart(nodeId, spec, { image, labels, name, command, limits }, beforeStart, addresses, watch);
+    } finally {
+      watch?.release();
+    }
+  }
+
+  private async createAndStart(
+    nodeId: string,
+    spec: NodeSpec,
+    made: { image: string; labels: Record<string, string>; name: string; command: string[]; limits: ReturnType<typeof limitsOf> },
+    beforeStart: ((containerId: string) => Promise<void>) | undefined,
+    addresses: AddressBook,
+    watch: ReturnType<StartWatch['hold']> | undefined,
+  ): Promise<ContainerSummary> {
+    const { image, labels, name, command, limits } = made;
     let containerId: string | undefined;
     let endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
     for (let attempt = 0; containerId === undefined; attempt++) {
@@ -180,6 +201,12 @@ export class NodeService {
           endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
           continue;
         }
+        if (error instanceof EngineError && error.statusCode === 404 && /no such image/i.test(error.message) && attempt < 2) {
+          // The image went away since it was last seen: ask again (and pull, as the policy says).
+          this.images.forget(image);
+          await this.images.ensure(image);
+          continue;
+        }
         if (!(error instanceof ConflictError)) throw error;
         // Right after a removal the engine may still hold the name for a moment: retry briefly, then decide.
         const holder = await this.engine.inspectContainer(name);
@@ -190,11 +217,13 @@ export class NodeService {
         await sleep(50 * (attempt + 1));
       }
     }
+    const started = watch?.watch(containerId);
     try {
       await this.networks.attach(containerId, endpoints.slice(1));
       await beforeStart?.(containerId);
       await this.startOnNetworks(containerId);
-      await this.assertStaysUp(nodeId, containerId);
+      const died = started ? await started.died(START_WATCH_MS) : false;
+      return await this.assertUp(containerId, died);
     } catch (error) {
       await this.engine.removeContainer(containerId).catch((cleanupError: unknown) =>
         this.logger.warn({ nodeId, containerId, err: String(cleanupError) }, 'could not remove a container that failed to start'),
@@ -202,8 +231,9 @@ export class NodeService {
       // Say which node failed, keeping the error's own subclass so that `instanceof WrongStateError` still works.
       if (error instanceof NodeError) error.message = `node "${nodeId}" failed to start: ${error.message}`;
       throw error;
+    } finally {
+      started?.release();
     }
-    return containerId;
   }
 
   /**
@@ -224,27 +254,23 @@ export class NodeService {
 
   /**
    * A main process that cannot be run (not found, not executable) still gives a started container: the init
-   * process starts, fails to exec it and exits. Watch the container for `START_SETTLE_MS` so such a node fails
-   * to start instead of being handed out dead.
+   * process starts, fails to exec it and exits. The inspect after the start (and, for a command of the spec's
+   * own, the die watch before it) makes such a node fail to start instead of being handed out dead.
+   * @returns the container as inspected: the node's record.
    */
-  private async assertStaysUp(nodeId: string, containerId: string): Promise<void> {
-    const deadline = Date.now() + START_SETTLE_MS;
-    for (;;) {
-      const c = await this.engine.inspectContainer(containerId);
-      if (!c || (c.state !== 'running' && c.state !== 'created')) {
-        const code = c?.exitCode;
-        const hint = code === 127 ? ': command not found' : code === 126 ? ': command not executable' : '';
-        throw new WrongStateError(`its main process exited at once (state: ${c?.state ?? 'removed'}, exit code ${code ?? 'unknown'}${hint})`);
-      }
-      if (Date.now() >= deadline) return;
-      await sleep(25);
+  private async assertUp(containerId: string, died: boolean): Promise<ContainerSummary> {
+    let c = await this.engine.inspectContainer(containerId);
+    // After a die event the engine may report the state a moment later: read until it does.
+    for (let i = 0; died && c?.state === 'running' && i < 20; i++) {
+      await sleep(10);
+      c = await this.engine.inspectContainer(containerId);
     }
-  }
-
-  private async infoOf(nodeId: string, containerId: string): Promise<NodeInfo> {
-    const container = await this.engine.inspectContainer(containerId);
-    if (!container) throw new NodeNotFoundError(nodeId);
-    return toNodeInfo(container, true);
+    if (!c || (c.state !== 'running' && c.state !== 'created')) {
+      const code = c?.exitCode;
+      const hint = code === 127 ? ': command not found' : code === 126 ? ': command not executable' : '';
+      throw new WrongStateError(`its main process exited at once (state: ${c?.state ?? 'removed'}, exit code ${code ?? 'unknown'}${hint})`);
+    }
+    return c;
   }
 
   /**
@@ -288,9 +314,9 @@ export class NodeService {
     const canonical = this.canonicalName(old);
     const aside = `${canonical}-replaced-${randomBytes(3).toString('hex')}`;
     if (old.name === canonical) await this.engine.renameContainer(old.id, aside);
-    let containerId: string;
+    let container: ContainerSummary;
     try {
-      containerId = await this.createContainer(
+      container = await this.createContainer(
         nodeId,
         spec,
         {
@@ -311,10 +337,10 @@ export class NodeService {
       await this.reattach(nodeId, old, spec);
       throw error;
     }
-    await markProcessesLost(this.carry, nodeId, containerId);
+    await markProcessesLost(this.carry, nodeId, container.id);
     await this.engine.removeContainer(old.id);
-    this.logger.info({ nodeId, containerId }, 'node reset');
-    return this.infoOf(nodeId, containerId);
+    this.logger.info({ nodeId, containerId: container.id }, 'node reset');
+    return toNodeInfo(container, true);
   }
 
   /** Puts the old container of a failed reset back on its networks, with its addresses (best effort: logged). */
