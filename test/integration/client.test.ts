@@ -130,3 +130,29 @@ test('followLogs streams live output and resumes by Last-Event-ID when the conne
   t.is(seenIds[0], undefined);
   t.regex(seenIds[1] ?? '', /^\d+,\d+$/);
 });
+
+test('metrics count SSE followers while a stream is open and processes by status on the real engine', async (t) => {
+  // A server of its own: the other tests' streams must not count here.
+  const own = createServer(createApp(manager).callback());
+  const ownUrl = await listen(own);
+  t.teardown(() => {
+    own.closeAllConnections();
+    own.close();
+  });
+  const client = new NodesClient({ url: ownUrl });
+  const node = await nodeOf(t, client);
+  const run = await client.runProcess(node.node_id, { command: 'echo go; sleep 2; echo done' });
+  const gauge = async (name: string, labels = '') => {
+    const text = await (await fetch(`${ownUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  };
+  const events = client.followLogs(node.node_id, run.process_id);
+  t.like((await events.next()).value, { type: 'stdout', data: 'go\n' });
+  t.is(await gauge('nodes_sse_followers'), 1);
+  t.true((await gauge('nodes_processes', '{status="running"}')) >= 1);
+  for await (const _ of events) void _;
+  await new Promise((r) => setTimeout(r, 100));
+  t.is(await gauge('nodes_sse_followers'), 0);
+  t.true((await gauge('nodes_processes', '{status="exited"}')) >= 1);
+});

@@ -5,6 +5,8 @@ import { withEnvDefaults } from './config-env.js';
 import { createDockerClient, resolveDockerHost } from './engine/docker-client.js';
 import { DockerEngine } from './engine/docker-engine.js';
 import type { ContainerEngine } from './engine/container-engine.js';
+import { instrumentEngine } from './engine/instrumented-engine.js';
+import { noMetrics, type MetricsPort } from './metrics.js';
 import { HealthService } from './health/health-service.js';
 import { ImageService } from './image/image-service.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -17,10 +19,14 @@ import { parseInput } from './schemas/parse.js';
 import { TOKENS } from './tokens.js';
 import { NodeManager } from './node-manager.js';
 
-/** What the composition root takes besides the config: a logger, and (for tests) an engine to use instead of Docker. */
+/**
+ * What the composition root takes besides the config: a logger, a metrics port (engine calls are then measured
+ * by an `instrumentEngine` decorator; a pool reports its size to it), and (for tests) an engine instead of Docker.
+ */
 export interface CompositionOverrides {
   logger?: Logger;
   engine?: ContainerEngine;
+  metrics?: MetricsPort;
 }
 
 /** The config with the engine endpoint resolved: `dockerHost`, else `DOCKER_HOST`, else the default socket. */
@@ -38,12 +44,13 @@ export function createCoreInjector(options: NodesOptions = {}, overrides: Compos
   injector.registerInstance(TOKENS.Config, config);
   injector.registerInstance(TOKENS.Logger, overrides.logger ?? silentLogger);
   injector.registerInstance(NodeLocks, new NodeLocks());
-  if (overrides.engine) {
-    injector.registerInstance(TOKENS.ContainerEngine, overrides.engine);
-  } else {
+  injector.registerInstance(TOKENS.Metrics, overrides.metrics ?? noMetrics);
+  let engine = overrides.engine;
+  if (!engine) {
     injector.registerInstance(TOKENS.DockerClient, createDockerClient(config.endpoint));
-    injector.registerInstance(TOKENS.ContainerEngine, injector.resolve(DockerEngine));
+    engine = injector.resolve(DockerEngine);
   }
+  injector.registerInstance(TOKENS.ContainerEngine, overrides.metrics ? instrumentEngine(engine, overrides.metrics) : engine);
   for (const service of [ImageService, NetworkService, NodeService, ProcessService, FileService, HealthService] as const) {
     injector.registerInstance(service as never, injector.resolve(service as never));
   }

@@ -23,6 +23,8 @@ export {
 } from './errors.js';
 export { silentLogger, type Logger, type LogFields } from './logger.js';
 export { TOKENS } from './tokens.js';
+export { noMetrics, type MetricsPort } from './metrics.js';
+export { instrumentEngine } from './engine/instrumented-engine.js';
 export { NodeIdSchema, NodeNameSchema, NodeRefSchema, ProcessIdSchema, EnvSchema, ContainerStateSchema, type NodeId, type ProcessId, type ContainerState } from './schemas/common.js';
 export { NodeSpecSchema, NodeSpecInputSchema, NodeSchema, type NodeSpec, type NodeInfo } from './schemas/node.js';
 export { NetworkSegmentSchema, NodeNetworkSchema, MAX_NODE_NETWORKS, type NodeNetwork } from './schemas/network.js';

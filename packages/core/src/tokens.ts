@@ -4,4 +4,6 @@ export const TOKENS = {
   Logger: Symbol.for('@nodes/core:Logger'),
   DockerClient: Symbol.for('@nodes/core:DockerClient'),
   ContainerEngine: Symbol.for('@nodes/core:ContainerEngine'),
+  /** The `MetricsPort` (default: one that records nothing); a warm pool reports its size to it. */
+  Metrics: Symbol.for('@nodes/core:Metrics'),
 } as const;

@@ -9,10 +9,13 @@ import { requestLog } from './middleware/request-log.js';
 import { dispatch } from './rpc/dispatch.js';
 import { streamLogs } from './sse/logs-stream.js';
 import { openApiDocument } from './openapi/document.js';
+import { measureRequests } from './metrics/middleware.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 
 export { answerClientErrors } from './client-errors.js';
 export type { AccessOptions } from './middleware/access.js';
 export { openApiDocument } from './openapi/document.js';
+export { ServerMetrics } from './metrics/server-metrics.js';
 export { METHODS, type RpcMethod, type MethodName } from './rpc/methods.js';
 export type { WireNode, WireProcess, WireOutput, WireHealth } from './rpc/wire.js';
 
@@ -24,6 +27,11 @@ export interface AppOptions {
   logger?: Logger;
   bodyLimitBytes?: number;
   access?: AccessOptions;
+  /**
+   * The Prometheus metrics served at `GET /metrics`; pass the same object's `port` to `createNodeManager` so
+   * that engine calls and the pool are measured too. Default: a fresh one counting requests and nodes only.
+   */
+  metrics?: ServerMetrics;
 }
 
 const NOT_ALLOWED = 'HTTP method not allowed on this route: requests go with POST /, logs with GET';
@@ -46,6 +54,12 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi ??= openApiDocument();
   });
+  const metrics = (options.metrics ?? new ServerMetrics()).watch(core);
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  app.use(measureRequests(metrics));
   app.use(requestLog(logger));
   app.use(failureEnvelope(logger));
   app.use(checkCaller(access));

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { createNodeManager, parseInput } from '@nodes/core';
 import { accessOptionsOf } from './access-config.js';
-import { answerClientErrors, createApp } from './app.js';
+import { answerClientErrors, createApp, ServerMetrics } from './app.js';
 import { ServerEnvSchema, coreOptionsOf } from './config.js';
 
 /** env -> config -> core -> listen -> graceful shutdown. Nodes are the user's: they are left running on exit. */
@@ -12,8 +12,9 @@ async function main(): Promise<void> {
   const env = parseInput(ServerEnvSchema, process.env, 'server environment');
   const access = accessOptionsOf(env);
   const logger = pino({ level: env.NODES_LOG_LEVEL, base: { service: '@nodes/server' } });
-  const core = createNodeManager(coreOptionsOf(env), { logger });
-  const server = answerClientErrors(createServer(createApp(core, { logger, access }).callback()));
+  const metrics = new ServerMetrics();
+  const core = createNodeManager(coreOptionsOf(env), { logger, metrics: metrics.port });
+  const server = answerClientErrors(createServer(createApp(core, { logger, access, metrics }).callback()));
   server.listen(env.NODES_PORT, env.NODES_HOST);
   await once(server, 'listening');
   const address = server.address();

@@ -143,6 +143,13 @@ export function openApiDocument(options: { version?: string } = {}): Record<stri
           },
         },
       },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics: nodes_requests_total, nodes_request_duration_seconds, nodes_engine_call_duration_seconds, nodes_engine_call_errors_total, nodes_nodes, nodes_processes, nodes_pool_size, nodes_sse_followers',
+          responses: { '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
       '/openapi.json': {
         get: { operationId: 'openApi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
       },
