@@ -32,6 +32,8 @@ export const MIN_PIDS_LIMIT = 16;
  *   (default: as many as the engine's host has); `defaultPidsLimit` (1024 processes and threads) up to
  *   `maxPidsLimit` (32768).
  * - `maxNodes`: how many nodes the namespace may hold (200); a create past it fails with `limit_exceeded`.
+ * - `healthTimeoutMs`: the longest `getHealth()` takes whatever the engine does (ms); past it the engine is
+ *   reported as not answering.
  * - `imageAllowlist`: when set, the only registries (`docker.io`, `registry.local:5000`) or repository prefixes
  *   (`ghcr.io/acme`) node images may come from; others are refused before the engine is asked. Default: any.
  */
@@ -64,6 +66,7 @@ export const ConfigSchema = z
     defaultPidsLimit: z.number().int().min(MIN_PIDS_LIMIT).default(1024),
     maxPidsLimit: z.number().int().min(MIN_PIDS_LIMIT).default(32_768),
     maxNodes: z.number().int().positive().default(200),
+    healthTimeoutMs: z.number().int().positive().default(5000),
     networkPool: z
       .string()
       .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as "10.213.0.0/16"')

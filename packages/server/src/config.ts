@@ -10,7 +10,8 @@ import type { NodesOptions } from '@nodes/core';
  * `NODES_TOKEN` or `NODES_TOKEN_FILE`, `NODES_ALLOWED_ORIGINS`, `NODES_ALLOWED_HOSTS` (see `accessOptionsOf`).
  * Node limits (core's `ConfigSchema`): `NODES_DEFAULT_MEMORY_BYTES`, `NODES_MAX_MEMORY_BYTES`,
  * `NODES_DEFAULT_NANO_CPUS`, `NODES_MAX_NANO_CPUS`, `NODES_DEFAULT_PIDS_LIMIT`, `NODES_MAX_PIDS_LIMIT`,
- * `NODES_MAX_NODES`; `NODES_IMAGE_ALLOWLIST` (comma-separated registries or repository prefixes).
+ * `NODES_MAX_NODES`; `NODES_IMAGE_ALLOWLIST` (comma-separated registries or repository prefixes);
+ * `NODES_HEALTH_TIMEOUT_MS` (the longest a health check takes, default 5000).
  * `NODES_NETWORK_POOL` and `NODES_NETWORK_PREFIX_LENGTH` (where namespaces' network subnets come from).
  */
 export const ServerEnvSchema = z.object({
@@ -40,6 +41,7 @@ export const ServerEnvSchema = z.object({
   NODES_NETWORK_POOL: z.string().optional(),
   NODES_NETWORK_PREFIX_LENGTH: z.coerce.number().int().optional(),
   NODES_IMAGE_ALLOWLIST: z.string().optional(),
+  NODES_HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -62,6 +64,7 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     maxNodes: env.NODES_MAX_NODES,
     networkPool: env.NODES_NETWORK_POOL,
     networkPrefixLength: env.NODES_NETWORK_PREFIX_LENGTH,
+    healthTimeoutMs: env.NODES_HEALTH_TIMEOUT_MS,
     imageAllowlist: env.NODES_IMAGE_ALLOWLIST?.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
   };
 }

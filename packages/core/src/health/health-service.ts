@@ -1,6 +1,7 @@
 import { inject, injectable } from 'tsyringe';
+import type { NodesConfig } from '../config.js';
 import type { ContainerEngine } from '../engine/container-engine.js';
-import { NodeError } from '../errors.js';
+import { EngineUnavailableError, NodeError } from '../errors.js';
 import type { Health, HealthReason } from '../schemas/health.js';
 import { NodeService } from '../node/node-service.js';
 import { TOKENS } from '../tokens.js';
@@ -11,11 +12,14 @@ export class HealthService {
   constructor(
     @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
     @inject(NodeService) private readonly nodes: NodeService,
+    @inject(TOKENS.Config) private readonly config: NodesConfig,
   ) {}
 
   /**
    * `good` when the engine answers (`GET /version`) and every node of the namespace has a running container;
-   * otherwise `bad`, with one reason per problem. An engine that does not answer is reported, not thrown.
+   * otherwise `bad`, with one reason per problem. An engine that does not answer is reported, not thrown, and
+   * the check ends within `healthTimeoutMs` (5000) whatever the engine does (the engine calls it left behind end
+   * on their own within `engineTimeoutMs`).
    * @returns schema `HealthSchema`.
    * @throws {Error} only on a bug: engine failures become reasons.
    */
@@ -25,11 +29,23 @@ export class HealthService {
     const engine: Health['engine'] = { endpoint: this.engine.endpoint };
     let total = 0;
     let running = 0;
+    const timeoutMs = this.config.healthTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new EngineUnavailableError(this.engine.endpoint, `engine at ${this.engine.endpoint} did not answer the health check within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    const bounded = <T>(call: Promise<T>): Promise<T> => {
+      call.catch(() => undefined); // a call left behind by the deadline fails later: nobody waits for it
+      return Promise.race([call, deadline]);
+    };
     try {
-      const version = await this.engine.version();
+      const version = await bounded(this.engine.version());
       engine.version = version.version;
       engine.apiVersion = version.apiVersion;
-      const nodes = await this.nodes.list();
+      const nodes = await bounded(this.nodes.list());
       total = nodes.length;
       for (const node of nodes) {
         if (node.state === 'running') {
@@ -48,6 +64,8 @@ export class HealthService {
     } catch (error) {
       if (!(error instanceof NodeError)) throw error;
       reasons.push({ kind: 'engine', code: error.code, message: error.message });
+    } finally {
+      clearTimeout(timer);
     }
     return {
       health: reasons.length === 0 ? 'good' : 'bad',

@@ -294,6 +294,7 @@ export class NodeService {
    * Resets a node: recreates its container from the same spec under the same node id, so it comes back with a
    * fresh filesystem and no processes. The old container is renamed aside, the new one created and started,
    * then the old one removed; when the new one fails, the old one is put back, so a failed reset loses nothing.
+   * When only the old one's removal fails, the reset still succeeds and `prune()` removes the old one later.
    * @returns the node with its new container id.
    * @throws {NodeNotFoundError} when the namespace has no such node.
    * @throws {ImageUnavailableError} when the node's image is gone and cannot be pulled.
@@ -338,7 +339,14 @@ export class NodeService {
       throw error;
     }
     await markProcessesLost(this.carry, nodeId, container.id);
-    await this.engine.removeContainer(old.id);
+    try {
+      await this.engine.removeContainer(old.id);
+    } catch (error) {
+      if (!(error instanceof NodeError)) throw error;
+      // The node already runs on its new container: the reset succeeded. The old one, renamed aside with the
+      // `-replaced-` suffix, is a `replaced_leftover` to prune_nodes.
+      this.logger.warn({ nodeId, containerId: old.id, err: error.message }, 'reset done; its old container could not be removed and is left to prune');
+    }
     this.logger.info({ nodeId, containerId: container.id }, 'node reset');
     return toNodeInfo(container, true);
   }
