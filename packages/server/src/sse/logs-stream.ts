@@ -31,7 +31,8 @@ function parseEventId(id: string): [number, number] | undefined {
  * for exact bytes), each with id
  * `<stdout offset>,<stderr offset>` (bytes read so far), so that a client reconnecting with `Last-Event-ID` gets
  * exactly the rest; then `end` with the final process record. Without `follow` it ends after what is there now.
- * @throws {NodeError} before the stream starts (unknown node or process, bad query), answered as JSON.
+ * @throws {NodeError} before the stream starts (unknown node or process, bad query, a `Last-Event-ID` or offset
+ *   past the output written), answered as JSON.
  */
 export async function streamLogs(core: NodeManager, ctx: Context): Promise<void> {
   const nodeId = await core.resolveNodeId(parseInput(NodeRefSchema, ctx.params.node_id, 'node id'));
@@ -41,7 +42,13 @@ export async function streamLogs(core: NodeManager, ctx: Context): Promise<void>
   const resume = parseEventId(ctx.get('Last-Event-ID'));
   let stdoutOffset = resume?.[0] ?? query.stdout_offset ?? 0;
   let stderrOffset = resume?.[1] ?? query.stderr_offset ?? 0;
-  await core.getProcess(nodeId, processId);
+  const record = await core.getProcess(nodeId, processId);
+  if (stdoutOffset > record.stdoutBytes || stderrOffset > record.stderrBytes) {
+    // An offset past what the process wrote was never one of this stream's ids: say so, do not wait for bytes.
+    throw new RequestError(
+      `offsets ${stdoutOffset},${stderrOffset} are past the process's output (${record.stdoutBytes} bytes of stdout, ${record.stderrBytes} of stderr)`,
+    );
+  }
 
   // Koa would pipe a body stream and report a client that goes away as an error: write the response ourselves.
   ctx.req.socket.setTimeout(0);
