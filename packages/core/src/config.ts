@@ -23,6 +23,8 @@ export const MIN_PIDS_LIMIT = 16;
  * - `networkPool`: IPv4 range (CIDR) the namespaces' networks take their subnets from; each network gets the
  *   first `networkPrefixLength`-bit subnet of it that no network of the engine uses. Nodes keep their address
  *   over a reset, which needs a subnet chosen by us. `networkLabels`: extra labels on the networks it creates.
+ * - `portHostIp`: the host address nodes' published ports bind to (default 127.0.0.1: this host only; `0.0.0.0`
+ *   exposes them to every network the host is on).
  * - `maxFileBytes`: the largest file `writeFile` takes (bytes, default 1 GiB); `maxListEntries`: the most
  *   entries `listFiles` returns (default 10000).
  * - `pruneGraceMs`: how old a container that was created but never started must be before `pruneNodes()` takes
@@ -73,6 +75,7 @@ export const ConfigSchema = z
       .default('10.213.0.0/16'),
     networkPrefixLength: z.number().int().min(16).max(29).default(24),
     networkLabels: z.record(z.string().min(1), z.string()).default({}),
+    portHostIp: z.ipv4().default('127.0.0.1'),
     imageAllowlist: z.array(z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*$/i, 'must be a registry or repository such as "docker.io" or "ghcr.io/acme"')).optional(),
     maxFileBytes: z
       .number()

@@ -27,6 +27,7 @@ export { noMetrics, type MetricsPort } from './metrics.js';
 export { instrumentEngine } from './engine/instrumented-engine.js';
 export { NodeIdSchema, NodeNameSchema, NodeRefSchema, ProcessIdSchema, EnvSchema, ContainerStateSchema, type NodeId, type ProcessId, type ContainerState } from './schemas/common.js';
 export { NodeSpecSchema, NodeSpecInputSchema, NodeSchema, type NodeSpec, type NodeInfo } from './schemas/node.js';
+export { PortSpecSchema, PortSpecsSchema, NodePortSchema, MAX_NODE_PORTS, type PortSpec, type NodePort } from './schemas/ports.js';
 export { NetworkSegmentSchema, NodeNetworkSchema, MAX_NODE_NETWORKS, type NodeNetwork } from './schemas/network.js';
 export { NetworkService, type AddressBook } from './network/network-service.js';
 export { networkNameOf, aliasesOf, segmentsOf, DEFAULT_SEGMENT } from './network/network-names.js';

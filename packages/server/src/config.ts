@@ -12,7 +12,8 @@ import type { NodesOptions } from '@nodes/core';
  * `NODES_DEFAULT_NANO_CPUS`, `NODES_MAX_NANO_CPUS`, `NODES_DEFAULT_PIDS_LIMIT`, `NODES_MAX_PIDS_LIMIT`,
  * `NODES_MAX_NODES`; `NODES_IMAGE_ALLOWLIST` (comma-separated registries or repository prefixes);
  * `NODES_HEALTH_TIMEOUT_MS` (the longest a health check takes, default 5000).
- * `NODES_NETWORK_POOL` and `NODES_NETWORK_PREFIX_LENGTH` (where namespaces' network subnets come from).
+ * `NODES_NETWORK_POOL` and `NODES_NETWORK_PREFIX_LENGTH` (where namespaces' network subnets come from),
+ * `NODES_PORT_HOST_IP` (host address published ports bind to; default 127.0.0.1).
  */
 export const ServerEnvSchema = z.object({
   NODES_HOST: z.string().min(1).default('127.0.0.1'),
@@ -39,6 +40,7 @@ export const ServerEnvSchema = z.object({
   NODES_MAX_PIDS_LIMIT: z.coerce.number().int().positive().optional(),
   NODES_MAX_NODES: z.coerce.number().int().positive().optional(),
   NODES_NETWORK_POOL: z.string().optional(),
+  NODES_PORT_HOST_IP: z.string().optional(),
   NODES_NETWORK_PREFIX_LENGTH: z.coerce.number().int().optional(),
   NODES_IMAGE_ALLOWLIST: z.string().optional(),
   NODES_HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
@@ -63,6 +65,7 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     maxPidsLimit: env.NODES_MAX_PIDS_LIMIT,
     maxNodes: env.NODES_MAX_NODES,
     networkPool: env.NODES_NETWORK_POOL,
+    portHostIp: env.NODES_PORT_HOST_IP,
     networkPrefixLength: env.NODES_NETWORK_PREFIX_LENGTH,
     healthTimeoutMs: env.NODES_HEALTH_TIMEOUT_MS,
     imageAllowlist: env.NODES_IMAGE_ALLOWLIST?.split(',').map((s) => s.trim()).filter((s) => s.length > 0),

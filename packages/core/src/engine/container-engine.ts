@@ -101,7 +101,7 @@ export interface ContainerSummary {
   startedAt?: string;
   /** the container's networks; from the listing without aliases */
   networks?: ContainerNetwork[];
-  /** published ports as bound on the host; only `inspectContainer` gives them, once the container runs */
+  /** published ports as bound on the host, once the container runs */
   ports?: PortBinding[];
   /** the main process's pid on the engine's host (`State.Pid`); only `inspectContainer` gives it */
   pid?: number;

@@ -249,6 +249,9 @@ export class DockerEngine implements ContainerEngine {
         labels: c.Labels ?? {},
         createdAt: new Date(c.Created * 1000).toISOString(),
         networks: networksOf(c.NetworkSettings?.Networks).map((n) => ({ ...n, aliases: [] })),
+        ports: (c.Ports ?? [])
+          .filter((p) => p.PublicPort)
+          .map((p) => ({ containerPort: p.PrivatePort, protocol: p.Type === 'udp' ? 'udp' : 'tcp', hostIp: p.IP ?? '', hostPort: p.PublicPort ?? 0 })),
       };
     });
   }

@@ -2,6 +2,7 @@ import type { ContainerEngine, ContainerSummary } from '../engine/container-engi
 import { ConflictError } from '../errors.js';
 import { NodeSpecSchema, RESERVED_LABEL_PREFIX, type NodeInfo, type NodeSpec } from '../schemas/node.js';
 import { nodeNetworksOf } from '../network/node-networks.js';
+import { nodePortsOf } from '../network/node-ports.js';
 import { LABELS, legacyContainerNameOf } from './labels.js';
 
 /** The spec a container was created from, or undefined when its label is missing, not JSON or invalid. */
@@ -70,6 +71,7 @@ export function toNodeInfo(container: ContainerSummary, inspected = false): Node
     resets: Number(labels[LABELS.resets] ?? 0),
     labels: userLabels,
     networks: nodeNetworksOf(container, spec.networks, inspected),
+    ports: nodePortsOf(container, spec.ports),
     spec: redactSpec(spec),
   };
 }

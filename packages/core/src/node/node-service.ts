@@ -6,6 +6,7 @@ import { ConflictError, EngineError, NodeError, NodeNotFoundError, ValidationErr
 import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
 import { NetworkService, type AddressBook } from '../network/network-service.js';
+import { bindingsOf, hostPortsOf, type HostPorts } from '../network/node-ports.js';
 import { NodeIdSchema, NodeRefSchema, type NodeId } from '../schemas/common.js';
 import { NodeSpecInputSchema, type NodeInfo, type NodeSpec } from '../schemas/node.js';
 import { parseInput } from '../schemas/parse.js';
@@ -141,7 +142,7 @@ export class NodeService {
     spec: NodeSpec,
     history: { createdAt: string; resets: number; resetAt?: string },
     beforeStart?: (containerId: string) => Promise<void>,
-    addresses: AddressBook = {},
+    kept: { addresses?: AddressBook; hostPorts?: HostPorts } = {},
   ): Promise<ContainerSummary> {
     const image = spec.image ?? this.config.defaultImage;
     const limits = limitsOf(spec, this.config);
@@ -163,7 +164,7 @@ export class NodeService {
     // Only a command of the spec's own can exit at once; subscribing runs beside the create.
     const watch = spec.command === undefined ? undefined : this.startWatch.hold();
     try {
-      return await this.createAndStart(nodeId, spec, { image, labels, name, command, limits }, beforeStart, addresses, watch);
+      return await this.createAndStart(nodeId, spec, { image, labels, name, command, limits }, beforeStart, kept, watch);
     } finally {
       watch?.release();
     }
@@ -174,16 +175,18 @@ export class NodeService {
     spec: NodeSpec,
     made: { image: string; labels: Record<string, string>; name: string; command: string[]; limits: ReturnType<typeof limitsOf> },
     beforeStart: ((containerId: string) => Promise<void>) | undefined,
-    addresses: AddressBook,
+    kept: { addresses?: AddressBook; hostPorts?: HostPorts },
     watch: ReturnType<StartWatch['hold']> | undefined,
   ): Promise<ContainerSummary> {
     const { image, labels, name, command, limits } = made;
+    const addresses = kept.addresses ?? {};
     let containerId: string | undefined;
     let endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
     for (let attempt = 0; containerId === undefined; attempt++) {
       try {
         containerId = await this.engine.createContainer({
           network: endpoints[0],
+          ports: bindingsOf(spec.ports, this.config.portHostIp, kept.hostPorts),
           name,
           image,
           env: spec.env ?? {},
@@ -326,12 +329,14 @@ export class NodeService {
           resetAt: new Date().toISOString(),
         },
         // Records go in before the start: once the new container runs, readers pick it, and it must hold them.
-        // The old container leaves its networks just before, so that the new one can take its addresses.
+        // The old container leaves its networks just before (which frees its host ports too), so that the new one
+        // can take its addresses and ports.
         async (newId) => {
           await carryProcessRecords(this.carry, nodeId, old.id, newId);
           await this.networks.detach(old);
         },
-        this.networks.addressesOf(old, spec.networks),
+        // Addresses and engine-picked host ports are pinned to what the old container had.
+        { addresses: this.networks.addressesOf(old, spec.networks), hostPorts: hostPortsOf(old) },
       );
     } catch (error) {
       await this.engine.renameContainer(old.id, canonical).catch(() => undefined);

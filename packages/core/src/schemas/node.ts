@@ -3,6 +3,7 @@ import { MIN_MEMORY_BYTES, MIN_NANO_CPUS, MIN_PIDS_LIMIT } from '../config.js';
 import { LABELS } from '../node/labels.js';
 import { AbsolutePathSchema, CommandSchema, ContainerStateSchema, EnvSchema, NodeIdSchema, NodeNameSchema } from './common.js';
 import { MAX_NODE_NETWORKS, NetworkSegmentSchema, NodeNetworkSchema } from './network.js';
+import { NodePortSchema, PortSpecsSchema } from './ports.js';
 
 /** Label keys under this prefix are ours; a node spec may not set those that @nodes itself writes (`LABELS`). */
 export const RESERVED_LABEL_PREFIX = 'io.nodes.';
@@ -23,6 +24,7 @@ const RESERVED_LABELS = new Set<string>(Object.values(LABELS));
  *   (Docker's `Config.User`); default: the image's (root for most).
  * - `networks`: network segments of the namespace to join besides its own network (`default`), at most
  *   `MAX_NODE_NETWORKS`; each is created on first use. On every one the node answers to its name and node id.
+ * - `ports`: ports to publish on the engine's host (schema `PortSpecSchema`), bound to the config's `portHostIp`.
  */
 export const NodeSpecSchema = z
   .object({
@@ -54,6 +56,7 @@ export const NodeSpecSchema = z
       .regex(/^([a-z_][a-z0-9_.-]{0,31}|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}|\d{1,10}))?$/, 'must be "user", "uid", "user:group" or "uid:gid"')
       .optional(),
     networks: z.array(NetworkSegmentSchema).max(MAX_NODE_NETWORKS).optional(),
+    ports: PortSpecsSchema.optional(),
   })
   .strict();
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
@@ -91,6 +94,8 @@ export const NodeSchema = z.object({
   labels: z.record(z.string(), z.string()),
   /** the node's networks (schema `NodeNetworkSchema`): its namespace's first, then its spec's `networks` */
   networks: z.array(NodeNetworkSchema),
+  /** published ports as bound on the host (schema `NodePortSchema`); empty when the spec publishes none */
+  ports: z.array(NodePortSchema),
   spec: NodeSpecSchema,
 });
 export type NodeInfo = z.infer<typeof NodeSchema>;

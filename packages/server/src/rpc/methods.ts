@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   NodeIdSchema,
   NodeRefSchema,
+  PortSpecSchema,
   NodeSpecSchema,
   ProcessConfigSchema,
   ProcessIdSchema,
@@ -41,6 +42,18 @@ export const CreateNodeArgsSchema = z
     pids_limit: spec.pidsLimit,
     user: spec.user,
     networks: spec.networks,
+    ports: z
+      .array(
+        z
+          .object({
+            container_port: PortSpecSchema.shape.containerPort,
+            host_port: PortSpecSchema.shape.hostPort,
+            protocol: PortSpecSchema.shape.protocol.optional(),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('ports to publish on the host, bound to NODES_PORT_HOST_IP (default 127.0.0.1)'),
   })
   .strict();
 
@@ -95,6 +108,7 @@ export const METHODS = {
         pidsLimit: a.pids_limit,
         user: a.user,
         networks: a.networks,
+        ports: a.ports?.map((p) => ({ containerPort: p.container_port, hostPort: p.host_port, protocol: p.protocol })),
       });
       return { node_id: node.nodeId, node: toWireNode(node) };
     },

@@ -27,6 +27,8 @@ export const WireNodeSchema = z.object({
   networks: z.array(
     z.object({ network: z.string(), docker_network: z.string(), ip_address: z.string(), aliases: z.array(z.string()).optional() }),
   ),
+  /** published ports: where on the host each answers (`host_port` 0 while the node does not run) */
+  ports: z.array(z.object({ container_port: z.number().int(), protocol: z.enum(['tcp', 'udp']), host_ip: z.string(), host_port: z.number().int() })),
   spec: z.object({
     image: z.string().optional(),
     name: z.string().optional(),
@@ -39,6 +41,7 @@ export const WireNodeSchema = z.object({
     pids_limit: z.number().int().optional(),
     user: z.string().optional(),
     networks: z.array(z.string()).optional(),
+    ports: z.array(z.object({ container_port: z.number().int(), host_port: z.number().int().optional(), protocol: z.enum(['tcp', 'udp']) })).optional(),
   }),
   processes: z.record(z.string(), z.number().int()).optional(),
 });
@@ -64,6 +67,7 @@ export function toWireNode(node: NodeInfo): WireNode {
       ip_address: n.ipAddress,
       ...(n.aliases ? { aliases: n.aliases } : {}),
     })),
+    ports: node.ports.map((p) => ({ container_port: p.containerPort, protocol: p.protocol, host_ip: p.hostIp, host_port: p.hostPort })),
     spec: {
       image: node.spec.image,
       name: node.spec.name,
@@ -76,6 +80,7 @@ export function toWireNode(node: NodeInfo): WireNode {
       pids_limit: node.spec.pidsLimit,
       user: node.spec.user,
       networks: node.spec.networks,
+      ports: node.spec.ports?.map((p) => ({ container_port: p.containerPort, host_port: p.hostPort, protocol: p.protocol })),
     },
     ...(node.processes ? { processes: node.processes } : {}),
   };
