@@ -26,15 +26,15 @@ export function isLoopbackHost(host: string): boolean {
  *   an origin that is not `scheme://host[:port]`, or a non-loopback `NODES_HOST` without a token.
  */
 export function accessOptionsOf(env: ServerEnv): AccessOptions {
-  if (env.NODES_TOKEN !== undefined && env.NODES_TOKEN_FILE !== undefined) {
-    throw new Error('set NODES_TOKEN or NODES_TOKEN_FILE, not both');
-  }
-  let token = env.NODES_TOKEN?.trim();
-  if (env.NODES_TOKEN_FILE !== undefined) {
+  // Empty variables count as unset, as for every other NODES_* variable.
+  const tokenFile = env.NODES_TOKEN_FILE || undefined;
+  let token = env.NODES_TOKEN?.trim() || undefined;
+  if (token !== undefined && tokenFile !== undefined) throw new Error('set NODES_TOKEN or NODES_TOKEN_FILE, not both');
+  if (tokenFile !== undefined) {
     try {
-      token = readFileSync(env.NODES_TOKEN_FILE, 'utf8').trim();
+      token = readFileSync(tokenFile, 'utf8').trim();
     } catch (error) {
-      throw new Error(`cannot read NODES_TOKEN_FILE ${env.NODES_TOKEN_FILE}: ${(error as Error).message}`);
+      throw new Error(`cannot read NODES_TOKEN_FILE ${tokenFile}: ${(error as Error).message}`);
     }
   }
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {

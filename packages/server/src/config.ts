@@ -21,7 +21,7 @@ export const ServerEnvSchema = z.object({
   NODES_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODES_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   NODES_TOKEN: z.string().optional(),
-  NODES_TOKEN_FILE: z.string().min(1).optional(),
+  NODES_TOKEN_FILE: z.string().optional(),
   NODES_ALLOWED_ORIGINS: z.string().optional(),
   NODES_ALLOWED_HOSTS: z.string().optional(),
   NODES_NAMESPACE: z.string().optional(),
