@@ -11,6 +11,7 @@ import { streamLogs } from './sse/logs-stream.js';
 import { openApiDocument } from './openapi/document.js';
 import { measureRequests } from './metrics/middleware.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
+import { serveUi } from './ui/serve-ui.js';
 
 export { answerClientErrors } from './client-errors.js';
 export type { AccessOptions } from './middleware/access.js';
@@ -63,6 +64,7 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   app.use(requestLog(logger));
   app.use(failureEnvelope(logger));
   app.use(checkCaller(access));
+  app.use(serveUi());
   // Pages of an allowed origin get CORS answers (preflights end here, before the token: browsers send none on them).
   app.use(
     cors({

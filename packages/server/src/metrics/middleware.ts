@@ -6,7 +6,7 @@ function methodLabel(ctx: Context): string {
   const method = (ctx.request as unknown as { body?: { method?: unknown } }).body?.method;
   if (ctx.path === '/' && ctx.method === 'POST') return typeof method === 'string' && /^[a-z_]{1,64}$/.test(method) ? method : 'invalid';
   const route = (ctx as unknown as { _matchedRoute?: unknown })._matchedRoute;
-  return `${ctx.method} ${typeof route === 'string' ? route : 'unrouted'}`;
+  return `${ctx.method} ${typeof route === 'string' ? route : ctx.path === '/ui' || ctx.path === '/ui/app.js' ? ctx.path : 'unrouted'}`;
 }
 
 /**

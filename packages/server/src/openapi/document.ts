@@ -150,6 +150,9 @@ export function openApiDocument(options: { version?: string } = {}): Record<stri
           responses: { '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } },
         },
       },
+      '/ui': {
+        get: { operationId: 'dashboard', summary: 'The dashboard page (its script at /ui/app.js); served without the token, which the page asks for', security: [], responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } },
+      },
       '/openapi.json': {
         get: { operationId: 'openApi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
       },
