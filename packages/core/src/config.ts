@@ -27,6 +27,10 @@ export const MIN_PIDS_LIMIT = 16;
  *   exposes them to every network the host is on).
  * - `maxFileBytes`: the largest file `writeFile` takes (bytes, default 1 GiB); `maxListEntries`: the most
  *   entries `listFiles` returns (default 10000).
+ * - `maxFollowersPerProcess`, `maxFollowers`: how many followers of output (`followOutput`, SSE) one process, and
+ *   the manager in all, may have; past them following fails with `LimitExceededError` (default 32 and 256).
+ * - `followerQueueBytes`: how much output may wait for a follower that does not take it before it is dropped
+ *   (bytes, default 4 MiB).
  * - `pruneGraceMs`: how old a container that was created but never started must be before `pruneNodes()` takes
  *   it for a crashed create or reset and removes it (ms).
  * - Limits of every node, which a node spec may change up to the maximums: `defaultMemoryBytes` (512 MiB, no
@@ -60,6 +64,13 @@ export const ConfigSchema = z
       .regex(/^\/[A-Za-z0-9_./-]*$/, 'must be an absolute path of letters, digits, _, ., / and -')
       .default('/tmp/.nodes'),
     idleTtlMs: z.number().int().positive().optional(),
+    maxFollowersPerProcess: z.number().int().positive().default(32),
+    maxFollowers: z.number().int().positive().default(256),
+    followerQueueBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
     pruneGraceMs: z.number().int().nonnegative().default(10_000),
     defaultMemoryBytes: z.number().int().min(MIN_MEMORY_BYTES).default(512 * 1024 * 1024),
     maxMemoryBytes: z.number().int().min(MIN_MEMORY_BYTES).default(8 * 1024 * 1024 * 1024),

@@ -8,7 +8,19 @@ import type { ResolvedConfig } from './composition-root.js';
 import type { Health } from './schemas/health.js';
 import type { NodeInfo } from './schemas/node.js';
 import type { PruneResult } from './node/prune.js';
-import type { KillOptions, LogsQuery, OutputChunk, OutputQuery, OutputStream, ProcessLogs, ProcessRecord, WaitOptions } from './schemas/process.js';
+import type {
+  ExecAnswer,
+  FollowEvent,
+  FollowOptions,
+  KillOptions,
+  LogsQuery,
+  OutputChunk,
+  OutputQuery,
+  OutputStream,
+  ProcessLogs,
+  ProcessRecord,
+  WaitOptions,
+} from './schemas/process.js';
 
 /**
  * The public face of @nodes/core: nodes (one Docker container each) and the processes run in them.
@@ -148,5 +160,37 @@ export class NodeManager {
   /** One directory of a running node; see `FileService.listFiles`. Spec extension `list_files`. */
   listFiles(nodeId: string, path: string): Promise<FileListing> {
     return this.files.listFiles(nodeId, path);
+  }
+
+  /**
+   * Starts a process and waits for its end, answering its final record and the first page of both streams in
+   * one call; see `ProcessService.runAndWait`. The server's `run_process_on_node` with `wait: true`.
+   */
+  runProcessAndWait(nodeId: string, config: unknown, options?: { timeoutMs?: number }): Promise<ProcessLogs> {
+    return this.processes.runAndWait(nodeId, config, options);
+  }
+
+  /**
+   * Runs a command to its end and collects its exit code and both streams, in one call (schema
+   * `ExecAnswerSchema`); see `ProcessService.exec`.
+   */
+  exec(nodeId: string, config: unknown, options?: { timeoutMs?: number }): Promise<ExecAnswer> {
+    return this.processes.exec(nodeId, config, options);
+  }
+
+  /**
+   * Follows a process's output: an async iterator of chunks as they are written, ending with the final record;
+   * see `ProcessService.follow`. `from` gives byte offsets to resume at; aborting `signal` ends it at once.
+   */
+  followOutput(nodeId: string, processId: string, options?: FollowOptions, signal?: AbortSignal): AsyncGenerator<FollowEvent> {
+    return this.processes.follow(nodeId, processId, options, signal);
+  }
+
+  /**
+   * Throws `LimitExceededError` when this process (by node id) may not get one more follower: past
+   * `maxFollowersPerProcess` or `maxFollowers`. For callers that must refuse before they start streaming.
+   */
+  assertCanFollow(nodeId: string, processId: string): void {
+    this.processes.assertCanFollow(nodeId, processId);
   }
 }

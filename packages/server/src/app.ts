@@ -33,6 +33,8 @@ export interface AppOptions {
    * that engine calls and the pool are measured too. Default: a fresh one counting requests and nodes only.
    */
   metrics?: ServerMetrics;
+  /** how often a quiet SSE stream sends a comment line, so that proxies keep it open (ms, default 15000) */
+  sseHeartbeatMs?: number;
 }
 
 const NOT_ALLOWED = 'HTTP method not allowed on this route: requests go with POST /, logs with GET';
@@ -50,7 +52,7 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   const router = new Router();
   const LOGS = '/nodes/:node_id/processes/:process_id/logs';
   router.post('/', (ctx) => dispatch(core, ctx));
-  router.get(LOGS, (ctx) => streamLogs(core, ctx));
+  router.get(LOGS, (ctx) => streamLogs(core, ctx, { heartbeatMs: options.sseHeartbeatMs }));
   let openApi: Record<string, unknown> | undefined;
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi ??= openApiDocument();

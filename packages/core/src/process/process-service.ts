@@ -8,12 +8,16 @@ import { NodeService } from '../node/node-service.js';
 import { ProcessIdSchema, type NodeId } from '../schemas/common.js';
 import { parseInput } from '../schemas/parse.js';
 import {
+  FollowOptionsSchema,
   KillOptionsSchema,
   LogsQuerySchema,
   OutputQuerySchema,
   OutputStreamSchema,
   ProcessConfigSchema,
   WaitOptionsSchema,
+  type ExecAnswer,
+  type FollowEvent,
+  type FollowOptions,
   type KillOptions,
   type LogsQuery,
   type OutputChunk,
@@ -24,6 +28,8 @@ import {
 } from '../schemas/process.js';
 import { TOKENS } from '../tokens.js';
 import { ExecTracker } from './exec-tracker.js';
+import { FollowHub } from './follow-hub.js';
+import { followProcess } from './process-follow.js';
 import { KILL_SCRIPT, LAUNCH_EXIT, LAUNCH_SCRIPT, OUTPUT_SCRIPT } from './node-scripts.js';
 import { UTF8_LOOKAHEAD_BYTES, splitLogsOutput, toLogs } from './output-slices.js';
 import { parseRecordDump } from './record-dump.js';
@@ -40,7 +46,9 @@ export class ProcessService {
   private readonly checked = new Map<string, ExecTruth | null>();
   /** reads of one record in flight, shared by the waits of that process */
   private readonly reading = new Map<string, Promise<ProcessRecord>>();
+  private readonly readingLogs = new Map<string, Promise<ProcessLogs>>();
   readonly tracker: ExecTracker;
+  private readonly hub: FollowHub;
 
   constructor(
     @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
@@ -49,6 +57,7 @@ export class ProcessService {
     @inject(NodeService) private readonly nodes: NodeService,
   ) {
     this.tracker = new ExecTracker(engine, logger);
+    this.hub = new FollowHub({ perProcess: config.maxFollowersPerProcess, total: config.maxFollowers }, logger);
   }
 
   private get deps(): ReaderDeps {
@@ -160,6 +169,17 @@ export class ProcessService {
     throw new ProcessNotFoundError(nodeId, processId);
   }
 
+  /** `logs`, sharing a read already in flight for the same process, offsets and encoding (followers at one place). */
+  private sharedLogs(nodeId: NodeId, processId: string, query: LogsQuery): Promise<ProcessLogs> {
+    const key = `${nodeId}/${processId}/${query.stdoutOffset}/${query.stderrOffset}/${query.limitBytes}/${query.encoding}`;
+    let read = this.readingLogs.get(key);
+    if (!read) {
+      read = this.logs(nodeId, processId, query).finally(() => this.readingLogs.delete(key));
+      this.readingLogs.set(key, read);
+    }
+    return read;
+  }
+
   /** `get`, sharing a read already in flight for the same process (many waits of one process cost one read). */
   private sharedGet(nodeId: NodeId, processId: string): Promise<ProcessRecord> {
     const key = `${nodeId}/${processId}`;
@@ -269,6 +289,103 @@ export class ProcessService {
     });
     this.logger.info({ nodeId, processId, signal: options.signal }, 'process killed');
     return record ?? this.get(nodeId, processId);
+  }
+
+  /**
+   * Follows a process's output as it is written (schema `FollowOptionsSchema`): an async iterator of chunks
+   * (`{type: 'output', stream, data, offset, nextOffset}`, offsets in bytes) that ends with `{type: 'end',
+   * process}`, the final record. All followers of one process share one attached exec that streams its output
+   * files from inside the node; none costs an exec while the process is quiet. Stop early with `break`.
+   * @throws {LimitExceededError} past `maxFollowersPerProcess` or `maxFollowers`.
+   * @throws {ProcessNotFoundError} @throws {NodeNotFoundError} @throws {EngineError} when this follower fell
+   * more than `followerQueueBytes` behind.
+   */
+  /**
+   * Checks that one more follower of this process is allowed, before a caller commits to following (the SSE
+   * route answers 429 instead of starting a stream). @throws {LimitExceededError}
+   */
+  assertCanFollow(nodeId: string, processId: string): void {
+    this.hub.assertRoom(`${nodeId}/${processId}`);
+  }
+
+  async *follow(nodeIdInput: unknown, processIdInput: unknown, optionsInput: FollowOptions = {}, signal?: AbortSignal): AsyncGenerator<FollowEvent> {
+    const nodeId = await this.nodes.resolveId(nodeIdInput);
+    const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
+    const options = parseInput(FollowOptionsSchema, optionsInput, 'follow options');
+    yield* followProcess(
+      {
+        engine: this.engine,
+        hub: this.hub,
+        stateDir: this.config.stateDir,
+        capBytes: this.config.outputCapBytes,
+        maxQueuedBytes: this.config.followerQueueBytes,
+        logs: (n, p, q) => this.sharedLogs(n, p, q),
+        containerOf: async (n) => (await this.runningContainer(n)).id,
+      },
+      nodeId,
+      processId,
+      options.from,
+      options.encoding,
+      signal,
+    );
+  }
+
+  /**
+   * Starts a process and waits for its end (bounded by `timeoutMs`, default: its own `timeoutMs` and
+   * `graceMs` plus 10 s, else 60 s), answering its final record and the first page (1 MiB) of both streams:
+   * one exec to start, none while it runs (the engine's `exec_die` says when it ended), one to read.
+   * @returns schema `ProcessLogsSchema`. @throws {TimeoutError} when it still runs at the deadline (it goes on).
+   * @throws like `start`.
+   */
+  async runAndWait(nodeIdInput: unknown, configInput: unknown, options: { timeoutMs?: number } = {}): Promise<ProcessLogs> {
+    const config = parseInput(ProcessConfigSchema, configInput, 'process config');
+    const timeoutMs = options.timeoutMs ?? (config.timeoutMs !== undefined ? config.timeoutMs + config.graceMs + 10_000 : 60_000);
+    const deadline = Date.now() + timeoutMs;
+    const hold = await this.tracker.acquire();
+    try {
+      const started = await this.start(nodeIdInput, config);
+      const execId = this.execIds.get(started.processId);
+      if (hold.live && execId) {
+        const containerId = (await this.nodes.containerOf(started.nodeId)).id;
+        await new Promise<void>((resolve) => {
+          let stop = () => {};
+          const timer = setTimeout(() => {
+            stop();
+            resolve();
+          }, deadline - Date.now());
+          stop = this.tracker.watch(containerId, execId, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      let logs = await this.logs(started.nodeId, started.processId);
+      if (logs.process.status === 'running') {
+        await this.wait(started.nodeId, started.processId, { timeoutMs: Math.max(1, deadline - Date.now()) });
+        logs = await this.logs(started.nodeId, started.processId);
+      }
+      return logs;
+    } finally {
+      hold.release();
+    }
+  }
+
+  /**
+   * Runs a command to its end and collects it, in one call: its record, exit code and both streams whole (as
+   * kept, at most `outputCapBytes` each), decoded as UTF-8. See `runAndWait`.
+   * @returns schema `ExecAnswerSchema`. @throws like `runAndWait`.
+   */
+  async exec(nodeIdInput: unknown, configInput: unknown, options: { timeoutMs?: number } = {}): Promise<ExecAnswer> {
+    let logs = await this.runAndWait(nodeIdInput, configInput, options);
+    const out = { stdout: [logs.stdout.data], stderr: [logs.stderr.data] };
+    while (!logs.stdout.complete || !logs.stderr.complete) {
+      const next = await this.logs(logs.process.nodeId, logs.process.processId, { stdoutOffset: logs.stdout.nextOffset, stderrOffset: logs.stderr.nextOffset });
+      if (next.stdout.nextOffset === logs.stdout.nextOffset && next.stderr.nextOffset === logs.stderr.nextOffset) break;
+      out.stdout.push(next.stdout.data);
+      out.stderr.push(next.stderr.data);
+      logs = next;
+    }
+    return { process: logs.process, exitCode: logs.process.exitCode ?? 137, stdout: out.stdout.join(''), stderr: out.stderr.join('') };
   }
 
   /**

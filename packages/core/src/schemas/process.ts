@@ -161,3 +161,40 @@ export const WaitOptionsSchema = z
   })
   .strict();
 export type WaitOptions = z.input<typeof WaitOptionsSchema>;
+
+/**
+ * Options of `followOutput`: byte offsets to start each stream from (default 0, as an SSE `Last-Event-ID` gives
+ * them) and the `encoding` of the chunks (default `utf8`; a chunk never ends inside a character).
+ */
+export const FollowOptionsSchema = z
+  .object({
+    from: z.object({ stdout: z.number().int().min(0).default(0), stderr: z.number().int().min(0).default(0) }).strict().default({ stdout: 0, stderr: 0 }),
+    encoding: OutputEncodingSchema.default('utf8'),
+  })
+  .strict();
+export type FollowOptions = z.input<typeof FollowOptionsSchema>;
+
+/** A piece of followed output: `data` in `encoding`, from byte `offset` of its stream up to `nextOffset`. */
+export const FollowChunkSchema = z.object({
+  stream: OutputStreamSchema,
+  data: z.string(),
+  encoding: OutputEncodingSchema,
+  offset: z.number().int(),
+  nextOffset: z.number().int(),
+});
+export type FollowChunk = z.infer<typeof FollowChunkSchema>;
+
+/** What `followOutput` yields: chunks of output as they are written, then the process's final record. */
+export type FollowEvent = ({ type: 'output' } & FollowChunk) | { type: 'end'; process: ProcessRecord };
+
+/**
+ * What `exec` answers: the ended process's record, its exit code, and its whole output (as kept, at most
+ * `outputCapBytes` per stream), decoded as UTF-8.
+ */
+export const ExecAnswerSchema = z.object({
+  process: ProcessRecordSchema,
+  exitCode: z.number().int(),
+  stdout: z.string(),
+  stderr: z.string(),
+});
+export type ExecAnswer = z.infer<typeof ExecAnswerSchema>;

@@ -61,13 +61,18 @@ export const CreateNodeArgsSchema = z
 const NodeArgsSchema = z.object({ node_id: NodeRefSchema }).strict();
 const ProcessArgsSchema = z.object({ node_id: NodeRefSchema, process_id: ProcessIdSchema }).strict();
 
-/** `run_process_on_node` args: the spec's `{node_id, config: {name, path, command, env}}`, plus `timeout_ms` and `grace_ms`. */
+/**
+ * `run_process_on_node` args: the spec's `{node_id, config: {name, path, command, env}}`, plus `timeout_ms` and
+ * `grace_ms`; with `wait: true` the answer comes once the process has ended, with the first page of both streams
+ * (the wait is bounded by `timeout_ms` + `grace_ms` + 10 s, else 60 s).
+ */
 export const RunProcessArgsSchema = z
   .object({
     node_id: NodeRefSchema,
     config: z
       .object({ name: proc.name, path: proc.path, command: proc.command, env: proc.env, timeout_ms: proc.timeoutMs, grace_ms: proc.graceMs })
       .strict(),
+    wait: z.boolean().default(false),
   })
   .strict();
 
@@ -145,12 +150,23 @@ export const METHODS = {
   }),
   run_process_on_node: method({
     args: RunProcessArgsSchema,
-    result: ProcessResultSchema.extend({ node_id: NodeIdSchema, process_id: ProcessIdSchema }),
+    result: ProcessResultSchema.extend({
+      node_id: NodeIdSchema,
+      process_id: ProcessIdSchema,
+      stdout: WireOutputSchema.optional(),
+      stderr: WireOutputSchema.optional(),
+    }),
     success: 'process started successfully',
     failure: 'process failed to start',
     async run(core, a) {
       const { timeout_ms, grace_ms, ...config } = a.config;
-      const record = await core.runProcess(a.node_id, { ...config, timeoutMs: timeout_ms, graceMs: grace_ms });
+      const processConfig = { ...config, timeoutMs: timeout_ms, graceMs: grace_ms };
+      if (a.wait) {
+        const logs = await core.runProcessAndWait(a.node_id, processConfig);
+        const { nodeId, processId } = logs.process;
+        return { node_id: nodeId, process_id: processId, process: toWireProcess(logs.process), stdout: toWireOutput(logs.stdout), stderr: toWireOutput(logs.stderr) };
+      }
+      const record = await core.runProcess(a.node_id, processConfig);
       return { node_id: record.nodeId, process_id: record.processId, process: toWireProcess(record) };
     },
   }),

@@ -109,6 +109,8 @@ export const WireProcessSchema = z.object({
   stdout_bytes: z.number().int(),
   stderr_bytes: z.number().int(),
   truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+  /** set when part of the record in the node could not be read (too large, or not what the manager wrote) */
+  error: z.string().optional(),
 });
 export type WireProcess = z.infer<typeof WireProcessSchema>;
 
@@ -133,6 +135,7 @@ export function toWireProcess(p: ProcessRecord): WireProcess {
     stdout_bytes: p.stdoutBytes,
     stderr_bytes: p.stderrBytes,
     truncated: p.truncated,
+    ...(p.error ? { error: p.error } : {}),
   };
 }
 

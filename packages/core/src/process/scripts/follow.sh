@@ -4,7 +4,13 @@
 # args: stateDir processId stdoutOffset stderrOffset frameBytes capBytes
 d="$1/processes/$2" out=$3 err=$4 frame=$5 cap=$6
 [ -f "$d/meta" ] || exit 3
-(cat > /dev/null; kill $$ 2> /dev/null) &
+# The watcher ends when the exec's stdin does (the manager dropped the last follower); the loop then ends too.
+# A background job's stdin is /dev/null, so it gets the exec's stdin through fd 3, and none of its other
+# streams: the engine reports the exec's end only once they close.
+exec 3<&0
+cat <&3 > /dev/null 2>&1 &
+watcher=$!
+exec 3<&- 0< /dev/null
 # Sets "size" to a stream's kept size (at most the cap).
 size_of() {
   size=$(wc -c < "$d/$1" 2> /dev/null || printf 0)
@@ -31,7 +37,9 @@ while :; do
   moved=$((moved + n))
   if [ $ended = 1 ] && [ $moved = 0 ]; then
     printf '@end\n'
+    kill "$watcher" 2> /dev/null
     exit 0
   fi
+  kill -0 "$watcher" 2> /dev/null || exit 0
   [ $moved -gt 0 ] || sleep 0.1
 done

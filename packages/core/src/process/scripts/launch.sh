@@ -30,9 +30,10 @@ if printf x | dd bs=1 count=1 iflag=count_bytes status=none > /dev/null 2>&1; th
 else
   keep() { head -c $((cap + 1)); }
 fi
-{ keep > "$d/stdout"; cat > /dev/null; } < "$d/out.fifo" 2> /dev/null &
+# Nothing started here may hold the exec's own streams: the engine reports the exec's end only once they close.
+{ keep > "$d/stdout"; cat > /dev/null; } < "$d/out.fifo" > /dev/null 2>&1 &
 out_reader=$!
-{ keep > "$d/stderr"; cat > /dev/null; } < "$d/err.fifo" 2> /dev/null &
+{ keep > "$d/stderr"; cat > /dev/null; } < "$d/err.fifo" > /dev/null 2>&1 &
 err_reader=$!
 if [ "$mode" = shell ]; then
   NODES_RUN=$id setsid /bin/sh -c "$cmd" > "$d/out.fifo" 2> "$d/err.fifo" < /dev/null &
