@@ -124,11 +124,12 @@ for (const image of PROCESS_IMAGES) {
       if (!(await imageReady(t, image))) return;
       const node = await nodeFor(t, manager, { image });
       // The daemon leaves the command's session and group and closes its output: only the run mark finds it.
-      const command = "setsid sh -c 'exec sleep 4242' < /dev/null > /dev/null 2>&1 & sleep 1000";
-      const p = await manager.runProcess(node.nodeId, { command, ...(how === 'timeout' ? { timeoutMs: 1_500, graceMs: 1_000 } : {}) });
+      const command = "setsid sh -c 'touch /tmp/daemon-ran; exec sleep 4242' < /dev/null > /dev/null 2>&1 & sleep 1000";
+      const p = await manager.runProcess(node.nodeId, { command, ...(how === 'timeout' ? { timeoutMs: 2_000, graceMs: 1_000 } : {}) });
       const deadline = Date.now() + 10_000;
-      while (!(await commandLines(node.containerId)).some((l) => l === 'sleep 4242') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      t.true((await commandLines(node.containerId)).some((l) => l === 'sleep 4242'), 'the daemon ran');
+      const ran = async () => (await execIn(node.containerId, ['/bin/sh', '-c', 'test -f /tmp/daemon-ran'])).exitCode === 0;
+      while (!(await ran()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      t.true(await ran(), 'the daemon ran');
       const done =
         how === 'kill' ? await manager.killProcess(node.nodeId, p.processId, { graceMs: 1_000 }) : await manager.waitProcess(node.nodeId, p.processId, { timeoutMs: 20_000 });
       t.is(done.status, how === 'kill' ? 'killed' : 'timed_out');

@@ -45,8 +45,9 @@ export async function streamLogs(core: NodeManager, ctx: Context, options: { hea
   const from = { stdout: resume?.[0] ?? query.stdout_offset ?? 0, stderr: resume?.[1] ?? query.stderr_offset ?? 0 };
   const record = await core.getProcess(nodeId, processId);
   if (from.stdout > record.stdoutBytes || from.stderr > record.stderrBytes) {
+    // An offset past what the process wrote was never one of this stream's ids: say so, do not wait for bytes.
     throw new RequestError(
-      `Last-Event-ID or offsets ${from.stdout},${from.stderr} are past what process "${processId}" wrote (${record.stdoutBytes},${record.stderrBytes} bytes)`,
+      `offsets ${from.stdout},${from.stderr} are past the process's output (${record.stdoutBytes} bytes of stdout, ${record.stderrBytes} of stderr)`,
     );
   }
   if (follow) core.assertCanFollow(nodeId, processId);
