@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FileService } from './files/file-service.js';
 import type { FileInfo, FileListing, WriteFileOptions } from './schemas/files.js';
+import { LimitExceededError } from './errors.js';
 import type { HealthService } from './health/health-service.js';
 import type { NodeService } from './node/node-service.js';
 import type { ProcessService } from './process/process-service.js';
@@ -77,7 +78,13 @@ export class NodeManager {
   async getNode(nodeId: string): Promise<NodeInfo> {
     const node = await this.nodes.get(nodeId);
     if (node.state !== 'running') return node;
-    return { ...node, processes: await this.processes.countByStatus(node.nodeId) };
+    try {
+      return { ...node, processes: await this.processes.countByStatus(node.nodeId) };
+    } catch (error) {
+      // A node at its memory limit cannot run the read: it is still the node, without its counts.
+      if (error instanceof LimitExceededError) return node;
+      throw error;
+    }
   }
 
   /** Every node of the namespace; see `NodeService.list`. */

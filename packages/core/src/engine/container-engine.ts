@@ -99,6 +99,8 @@ export interface ContainerSummary {
    * and only once the container was started.
    */
   startedAt?: string;
+  /** `State.OOMKilled`: the kernel's out-of-memory killer ended the main process; only `inspectContainer` gives it */
+  oomKilled?: boolean;
   /** the container's networks; from the listing without aliases */
   networks?: ContainerNetwork[];
   /** published ports as bound on the host, once the container runs */

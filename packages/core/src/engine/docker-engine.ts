@@ -222,6 +222,7 @@ export class DockerEngine implements ContainerEngine {
         createdAt: new Date(info.Created).toISOString(),
         // The engine reports "0001-01-01T00:00:00Z" for a container that never started.
         startedAt: info.State?.StartedAt && !info.State.StartedAt.startsWith('0001-') ? new Date(info.State.StartedAt).toISOString() : undefined,
+        ...(info.State?.OOMKilled ? { oomKilled: true } : {}),
         networks: networksOf(info.NetworkSettings?.Networks),
         ports: portsOf(info.NetworkSettings?.Ports as never),
         pid: info.State?.Pid || undefined,

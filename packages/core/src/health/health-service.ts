@@ -53,12 +53,15 @@ export class HealthService {
           continue;
         }
         const exit = node.exitCode === undefined ? '' : `, exit code ${node.exitCode}`;
+        // Only inspect tells whether the out-of-memory killer ended it; few nodes are down at once.
+        const oomKilled = (await bounded(this.engine.inspectContainer(node.containerId)))?.oomKilled === true;
         reasons.push({
           kind: 'node',
           nodeId: node.nodeId,
           state: node.state,
           exitCode: node.exitCode,
-          message: `node "${node.nodeId}" is not running (state: ${node.state}${exit})`,
+          ...(oomKilled ? { oomKilled } : {}),
+          message: `node "${node.nodeId}" is not running (state: ${node.state}${exit}${oomKilled ? ', killed for lack of memory' : ''})`,
         });
       }
     } catch (error) {

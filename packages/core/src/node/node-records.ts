@@ -65,6 +65,7 @@ export function toNodeInfo(container: ContainerSummary, inspected = false): Node
     image: container.image,
     state: container.state,
     exitCode: container.exitCode,
+    ...(container.oomKilled ? { oomKilled: true } : {}),
     containerId: container.id,
     createdAt: labels[LABELS.createdAt] ?? container.createdAt,
     resetAt: labels[LABELS.resetAt] || undefined,

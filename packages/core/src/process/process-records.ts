@@ -24,13 +24,13 @@ export interface ExecTruth {
   exitCode?: number;
 }
 
-const END = /^(\d{1,3}) (\d{1,16}) (exited|killed|timed_out|lost)\n?$/;
+const END = /^(\d{1,3}) (\d{1,16}) (exited|killed|timed_out|lost)( oom_killed)?\n?$/;
 const START = /^(\d{1,10}) (\d{1,16}) (\d{1,10})\n?$/;
 
 /** The parsed `end` file: exit code, end time (Unix ms) and reason; undefined when absent or malformed. */
-export function endOf(raw: RawRecord): { code: number; endedAtMs: number; reason: ProcessStatus } | undefined {
+export function endOf(raw: RawRecord): { code: number; endedAtMs: number; reason: ProcessStatus; oomKilled: boolean } | undefined {
   const m = END.exec(raw.files.get('end')?.toString('latin1') ?? '');
-  return m ? { code: Number(m[1]), endedAtMs: Number(m[2]), reason: m[3] as ProcessStatus } : undefined;
+  return m ? { code: Number(m[1]), endedAtMs: Number(m[2]), reason: m[3] as ProcessStatus, oomKilled: m[4] !== undefined } : undefined;
 }
 
 /** The `meta` file, or why it cannot be read. */
@@ -100,6 +100,7 @@ export function toRecord(nodeId: string, processId: string, raw: RawRecord, capB
     stdoutBytes: Math.min(stdoutBytes, capBytes),
     stderrBytes: Math.min(stderrBytes, capBytes),
     truncated: { stdout: stdoutBytes > capBytes, stderr: stderrBytes > capBytes },
+    ...(status !== 'running' && exitCode === 137 && end?.oomKilled ? { reason: 'oom_killed' as const } : {}),
     ...(error ? { error } : {}),
   };
 }

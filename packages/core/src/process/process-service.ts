@@ -34,7 +34,7 @@ import { KILL_SCRIPT, LAUNCH_EXIT, LAUNCH_SCRIPT, OUTPUT_SCRIPT } from './node-s
 import { UTF8_LOOKAHEAD_BYTES, splitLogsOutput, toLogs } from './output-slices.js';
 import { parseRecordDump } from './record-dump.js';
 import type { ExecTruth } from './process-records.js';
-import { boundsArgs, readDump, toRecords, type ReaderDeps } from './record-reader.js';
+import { atMemoryLimit, boundsArgs, readDump, toRecords, type ReaderDeps } from './record-reader.js';
 
 /** How often a wait reads the record while the engine's events are not flowing (ms). */
 const FALLBACK_POLL_MS = 1_000;
@@ -235,6 +235,7 @@ export class ProcessService {
         cmd: ['/bin/sh', '-c', OUTPUT_SCRIPT, 'nodes', this.config.stateDir, processId, ...args, ...boundsArgs()],
       });
       if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
+      if (result.exitCode === 137 && result.stdout.length === 0) throw atMemoryLimit(containerId);
       const answer = splitLogsOutput(result.stdout, request);
       const raws = answer && (await parseRecordDump(answer.dump));
       if (!answer || !raws?.has(processId)) return undefined;

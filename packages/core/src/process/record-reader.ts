@@ -1,4 +1,5 @@
 import type { ContainerEngine } from '../engine/container-engine.js';
+import { LimitExceededError } from '../errors.js';
 import type { ProcessRecord } from '../schemas/process.js';
 import type { ExecTracker } from './exec-tracker.js';
 import { MAX_RECORDS_READ_BYTES, MAX_RECORD_FILE_BYTES, READ_SCRIPT } from './node-scripts.js';
@@ -81,5 +82,13 @@ export async function readDump(deps: ReaderDeps, containerId: string, ids: strin
     cmd: ['/bin/sh', '-c', READ_SCRIPT, 'nodes', deps.stateDir, ...boundsArgs(), ...ids],
     maxOutputBytes: MAX_RECORDS_READ_BYTES + 1024 * 1024,
   });
+  if (result.exitCode === 137 && result.stdout.length === 0) throw atMemoryLimit(containerId);
   return parseRecordDump(result.stdout);
+}
+
+/** A read killed by the out-of-memory killer: its node is at its memory limit. */
+export function atMemoryLimit(containerId: string): LimitExceededError {
+  return new LimitExceededError(
+    `a read in container ${containerId.slice(0, 12)} was killed by the out-of-memory killer: the node is at its memory limit; free memory (kill a process) or reset it`,
+  );
 }

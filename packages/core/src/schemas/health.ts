@@ -9,6 +9,8 @@ export const HealthReasonSchema = z.discriminatedUnion('kind', [
     nodeId: NodeIdSchema,
     state: ContainerStateSchema,
     exitCode: z.number().int().optional(),
+    /** the node's main process was ended by the out-of-memory killer (`State.OOMKilled`) */
+    oomKilled: z.boolean().optional(),
     message: z.string(),
   }),
 ]);

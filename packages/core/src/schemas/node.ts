@@ -85,6 +85,8 @@ export const NodeSchema = z.object({
   image: z.string(),
   state: ContainerStateSchema,
   exitCode: z.number().int().optional(),
+  /** true when the kernel's out-of-memory killer ended the node's main process (`State.OOMKilled`; `getNode` gives it) */
+  oomKilled: z.boolean().optional(),
   containerId: z.string(),
   createdAt: z.string(),
   resetAt: z.string().optional(),

@@ -74,6 +74,8 @@ export const ProcessRecordSchema = z.object({
   stdoutBytes: z.number().int(),
   stderrBytes: z.number().int(),
   truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+  /** `oom_killed` when the kernel's out-of-memory killer ended it (SIGKILL while its node's memory was full) */
+  reason: z.enum(['oom_killed']).optional(),
   /** set when part of the record in the node could not be read (too large, or not what the manager wrote) */
   error: z.string().optional(),
 });

@@ -18,6 +18,8 @@ export const WireNodeSchema = z.object({
   image: z.string(),
   state: ContainerStateSchema,
   exit_code: z.number().int().nullable(),
+  /** true when the out-of-memory killer ended the node's main process (`State.OOMKilled`); `get_node` gives it */
+  oom_killed: z.boolean().optional(),
   container_id: z.string(),
   created_at: z.string(),
   reset_at: z.string().nullable(),
@@ -56,6 +58,7 @@ export function toWireNode(node: NodeInfo): WireNode {
     image: node.image,
     state: node.state,
     exit_code: node.exitCode ?? null,
+    ...(node.oomKilled ? { oom_killed: true } : {}),
     container_id: node.containerId,
     created_at: node.createdAt,
     reset_at: node.resetAt ?? null,
@@ -109,6 +112,8 @@ export const WireProcessSchema = z.object({
   stdout_bytes: z.number().int(),
   stderr_bytes: z.number().int(),
   truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+  /** `oom_killed` when the kernel's out-of-memory killer ended it */
+  reason: z.enum(['oom_killed']).optional(),
   /** set when part of the record in the node could not be read (too large, or not what the manager wrote) */
   error: z.string().optional(),
 });
@@ -135,6 +140,7 @@ export function toWireProcess(p: ProcessRecord): WireProcess {
     stdout_bytes: p.stdoutBytes,
     stderr_bytes: p.stderrBytes,
     truncated: p.truncated,
+    ...(p.reason ? { reason: p.reason } : {}),
     ...(p.error ? { error: p.error } : {}),
   };
 }
@@ -175,6 +181,7 @@ export const WireHealthSchema = z.object({
         node_id: z.string(),
         state: ContainerStateSchema,
         exit_code: z.number().int().nullable(),
+        oom_killed: z.boolean().optional(),
         message: z.string(),
       }),
     ]),
@@ -193,7 +200,7 @@ export function toWireHealth(h: Health): WireHealth {
     reasons: h.reasons.map((r) =>
       r.kind === 'engine'
         ? { kind: r.kind, code: r.code, message: r.message }
-        : { kind: r.kind, node_id: r.nodeId, state: r.state, exit_code: r.exitCode ?? null, message: r.message },
+        : { kind: r.kind, node_id: r.nodeId, state: r.state, exit_code: r.exitCode ?? null, ...(r.oomKilled ? { oom_killed: true } : {}), message: r.message },
     ),
     engine: { endpoint: h.engine.endpoint, version: h.engine.version ?? null, api_version: h.engine.apiVersion ?? null },
     nodes: h.nodes,

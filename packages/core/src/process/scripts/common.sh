@@ -6,7 +6,7 @@
 #   start     "<pid> <started at, Unix ms> <supervisor pid>", renamed into place
 #   stdout, stderr   the streams, at most cap+1 bytes each (a size above the cap means cut)
 #   kill_requested, timed_out   markers (the first signal sent)
-#   end       "<exit code> <ended at, Unix ms> <reason>", renamed into place, written last
+#   end       "<exit code> <ended at, Unix ms> <status> [oom_killed]", renamed into place, written last
 
 # Process ids as directory names: anything else in the processes directory is not ours and is never read.
 ID_GLOB='p-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'
@@ -18,6 +18,17 @@ now_ms() {
   t=$(adjtimex 2>/dev/null | awk '/tv_sec/ {s=$2} /tv_usec/ {u=$2} END {if (s) printf "%d%03d", s, u / 1000}')
   [ -n "$t" ] && { printf '%s\n' "$t"; return; }
   printf '%s\n' $(($(date +%s) * 1000))
+}
+
+# How many times the out-of-memory killer has killed a process of this node (its cgroup's counter, v2 or v1).
+oom_kills() {
+  for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do
+    [ -r "$f" ] || continue
+    while read -r key value; do
+      [ "$key" = oom_kill ] && { printf '%s\n' "$value"; return; }
+    done < "$f"
+  done
+  printf '0\n'
 }
 
 secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }

@@ -24,6 +24,7 @@ cmd=$(tail -n +2 "$d/input"; printf x)
 cmd=${cmd%x}
 rm -f "$d/input"
 started=$(now_ms)
+ooms=$(oom_kills)
 # busybox's head -c holds what it reads until it ends; dd writes each read at once, so output can be followed.
 if printf x | dd bs=1 count=1 iflag=count_bytes status=none > /dev/null 2>&1; then
   keep() { dd bs=65536 count=$((cap + 1)) iflag=count_bytes status=none; }
@@ -70,7 +71,10 @@ done
 reason=exited
 [ -f "$d/kill_requested" ] && reason=killed
 [ -f "$d/timed_out" ] && reason=timed_out
-printf '%s %s %s\n' "$code" "$(now_ms)" "$reason" > "$d/end.tmp" && mv -f "$d/end.tmp" "$d/end"
+# Killed by SIGKILL while the node's out-of-memory kills went up: the kernel ended it for memory.
+oom=
+[ "$code" = 137 ] && [ "$(oom_kills)" -gt "$ooms" ] && oom=' oom_killed'
+printf '%s %s %s%s\n' "$code" "$(now_ms)" "$reason" "$oom" > "$d/end.tmp" && mv -f "$d/end.tmp" "$d/end"
 [ -n "$watchdog" ] && kill "$watchdog" 2> /dev/null
 rm -f "$d/out.fifo" "$d/err.fifo"
 exit "$code"
