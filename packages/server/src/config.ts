@@ -13,7 +13,8 @@ import type { NodesOptions } from '@nodes/core';
  * `NODES_MAX_NODES`; `NODES_IMAGE_ALLOWLIST` (comma-separated registries or repository prefixes);
  * `NODES_HEALTH_TIMEOUT_MS` (the longest a health check takes, default 5000).
  * `NODES_NETWORK_POOL` and `NODES_NETWORK_PREFIX_LENGTH` (where namespaces' network subnets come from),
- * `NODES_PORT_HOST_IP` (host address published ports bind to; default 127.0.0.1).
+ * `NODES_PORT_HOST_IP` (host address published ports bind to; default 127.0.0.1). Following output:
+ * `NODES_MAX_FOLLOWERS` (256), `NODES_MAX_FOLLOWERS_PER_PROCESS` (32), `NODES_FOLLOWER_QUEUE_BYTES` (4 MiB).
  */
 export const ServerEnvSchema = z.object({
   NODES_HOST: z.string().min(1).default('127.0.0.1'),
@@ -44,6 +45,9 @@ export const ServerEnvSchema = z.object({
   NODES_NETWORK_PREFIX_LENGTH: z.coerce.number().int().optional(),
   NODES_IMAGE_ALLOWLIST: z.string().optional(),
   NODES_HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+  NODES_MAX_FOLLOWERS: z.coerce.number().int().positive().optional(),
+  NODES_MAX_FOLLOWERS_PER_PROCESS: z.coerce.number().int().positive().optional(),
+  NODES_FOLLOWER_QUEUE_BYTES: z.coerce.number().int().positive().optional(),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -68,6 +72,9 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     portHostIp: env.NODES_PORT_HOST_IP,
     networkPrefixLength: env.NODES_NETWORK_PREFIX_LENGTH,
     healthTimeoutMs: env.NODES_HEALTH_TIMEOUT_MS,
+    maxFollowers: env.NODES_MAX_FOLLOWERS,
+    maxFollowersPerProcess: env.NODES_MAX_FOLLOWERS_PER_PROCESS,
+    followerQueueBytes: env.NODES_FOLLOWER_QUEUE_BYTES,
     imageAllowlist: env.NODES_IMAGE_ALLOWLIST?.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
   };
 }
