@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import type { ExecutionContext, TestFn } from 'ava';
-import { createNodeManager, LABELS, type NodeManager, type NodesOptions } from '@nodes/core';
+import { createNodeManager, LABELS, type NodeInfo, type NodeManager, type NodesOptions } from '@nodes/core';
 import { runLabels } from './test-runs.js';
 
 export { TEST_OWNER_LABEL, TEST_RUN_ID, TEST_RUN_LABEL } from './test-runs.js';
@@ -95,7 +95,7 @@ export function useEngine(test: TestFn, file: string, options: NodesOptions = {}
 }
 
 /** Creates a labelled node and removes it when the test ends, pass or fail. */
-export async function nodeFor(t: ExecutionContext, manager: NodeManager, spec: Record<string, unknown> = {}) {
+export async function nodeFor(t: ExecutionContext, manager: NodeManager, spec: Record<string, unknown> = {}): Promise<NodeInfo> {
   const node = await manager.createNode({ ...spec, labels: { ...testLabels(), ...(spec.labels as object) } });
   t.teardown(() => manager.removeNode(node.nodeId).catch(() => undefined));
   return node;

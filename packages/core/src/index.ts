@@ -1,5 +1,5 @@
 export { createNodeManager, createCoreInjector, type CompositionOverrides, type ResolvedConfig } from './composition-root.js';
-export { NodeManager } from './node-manager.js';
+export { NodeManager, type NodeHandle } from './node-manager.js';
 export { ConfigSchema, MIN_MEMORY_BYTES, MIN_NANO_CPUS, MIN_PIDS_LIMIT, type NodesConfig, type NodesOptions } from './config.js';
 export { OPTION_ENV, optionsFromEnv } from './config-env.js';
 export {
@@ -26,7 +26,7 @@ export { TOKENS } from './tokens.js';
 export { noMetrics, type MetricsPort } from './metrics.js';
 export { instrumentEngine } from './engine/instrumented-engine.js';
 export { NodeIdSchema, NodeNameSchema, NodeRefSchema, ProcessIdSchema, EnvSchema, ContainerStateSchema, type NodeId, type ProcessId, type ContainerState } from './schemas/common.js';
-export { NodeSpecSchema, NodeSpecInputSchema, NodeSchema, type NodeSpec, type NodeInfo } from './schemas/node.js';
+export { NodeSpecSchema, NodeSpecInputSchema, NodeSchema, type NodeSpec, type NodeSpecInput, type NodeInfo } from './schemas/node.js';
 export { PortSpecSchema, PortSpecsSchema, NodePortSchema, MAX_NODE_PORTS, type PortSpec, type NodePort } from './schemas/ports.js';
 export { NetworkSegmentSchema, NodeNetworkSchema, MAX_NODE_NETWORKS, type NodeNetwork } from './schemas/network.js';
 export { NetworkService, type AddressBook } from './network/network-service.js';
@@ -54,6 +54,7 @@ export {
   type FollowEvent,
   type ExecAnswer,
   type ProcessConfig,
+  type ProcessConfigInput,
   type ProcessRecord,
   type ProcessStatus,
   type OutputStream,

@@ -7,7 +7,7 @@ import type { NodeService } from './node/node-service.js';
 import type { ProcessService } from './process/process-service.js';
 import type { ResolvedConfig } from './composition-root.js';
 import type { Health } from './schemas/health.js';
-import type { NodeInfo } from './schemas/node.js';
+import type { NodeInfo, NodeSpecInput } from './schemas/node.js';
 import type { PruneResult } from './node/prune.js';
 import type {
   ExecAnswer,
@@ -19,9 +19,13 @@ import type {
   OutputQuery,
   OutputStream,
   ProcessLogs,
+  ProcessConfigInput,
   ProcessRecord,
   WaitOptions,
 } from './schemas/process.js';
+
+/** A node as `createNode` returns it: its record, and removed at the end of an `await using` scope. */
+export type NodeHandle = NodeInfo & AsyncDisposable;
 
 /**
  * The public face of @nodes/core: nodes (one Docker container each) and the processes run in them.
@@ -56,9 +60,20 @@ export class NodeManager {
     return this.nodes.resolveId(ref);
   }
 
-  /** Creates and starts a node; see `NodeService.create`. Spec's `create_node`. */
-  createNode(spec?: unknown): Promise<NodeInfo> {
-    return this.nodes.create(spec);
+  /**
+   * Creates and starts a node; see `NodeService.create`. Spec's `create_node`.
+   * @param spec schema `NodeSpecSchema` (its input type: every field optional; unknown fields fail to compile).
+   * @returns the node, which is also a handle: `await using node = await manager.createNode()` removes it when
+   *   the scope ends (`Symbol.asyncDispose`; a node already gone is fine).
+   */
+  async createNode(spec?: NodeSpecInput): Promise<NodeHandle> {
+    const node = await this.nodes.create(spec);
+    return Object.defineProperty(node, Symbol.asyncDispose, {
+      value: () => this.removeNode(node.nodeId).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== 'node_not_found') throw error;
+      }),
+      enumerable: false,
+    }) as NodeHandle;
   }
 
   /** Kills and removes a node's container; see `NodeService.remove`. Spec's `remove_node`. */
@@ -107,7 +122,7 @@ export class NodeManager {
   }
 
   /** Starts a process in a node and returns its record; see `ProcessService.start`. Spec's `run_process_on_node`. */
-  runProcess(nodeId: string, config: unknown): Promise<ProcessRecord> {
+  runProcess(nodeId: string, config: ProcessConfigInput): Promise<ProcessRecord> {
     return this.processes.start(nodeId, config);
   }
 
@@ -181,7 +196,7 @@ export class NodeManager {
    * Runs a command to its end and collects its exit code and both streams, in one call (schema
    * `ExecAnswerSchema`); see `ProcessService.exec`.
    */
-  exec(nodeId: string, config: unknown, options?: { timeoutMs?: number }): Promise<ExecAnswer> {
+  exec(nodeId: string, config: ProcessConfigInput, options?: { timeoutMs?: number }): Promise<ExecAnswer> {
     return this.processes.exec(nodeId, config, options);
   }
 

@@ -13,9 +13,10 @@ import { currentContainers, readSpec } from './node-records.js';
  * - `half_made`: created but never started, older than `pruneGraceMs`: a create or reset that crashed midway;
  * - `unreadable_labels`: carries the namespace's labels but no node id, or a spec label that is missing, not
  *   JSON or fails `NodeSpecSchema`, so it can neither be listed nor reset;
- * - `idle`: a live node whose last activity is older than `idleTtlMs` (see `lastActivityOf`).
+ * - `idle`: a live node whose last activity is older than `idleTtlMs` (see `lastActivityOf`);
+ * - `expired`: a node created with `ttlMs` whose creation is older than that.
  */
-export const PruneReasonSchema = z.enum(['replaced_leftover', 'half_made', 'unreadable_labels', 'idle']);
+export const PruneReasonSchema = z.enum(['replaced_leftover', 'half_made', 'unreadable_labels', 'idle', 'expired']);
 export type PruneReason = z.infer<typeof PruneReasonSchema>;
 
 /** One container `pruneNodes` removed; `nodeId` is absent when the container carried none. */
@@ -31,6 +32,14 @@ export const PruneResultSchema = z.object({ removed: z.array(PrunedContainerSche
 export type PruneResult = z.infer<typeof PruneResultSchema>;
 
 const ASIDE_SUFFIX = /-replaced-[0-9a-f]{6}$/;
+
+/** True when a node's container says it was created with a `ttlMs` that has run out by `nowMs`. */
+function expired(c: ContainerSummary, nowMs: number): boolean {
+  const ttlMs = readSpec(c)?.ttlMs;
+  if (ttlMs === undefined) return false;
+  const createdMs = Date.parse(c.labels[LABELS.createdAt] ?? c.createdAt);
+  return Number.isFinite(createdMs) && nowMs - createdMs > ttlMs;
+}
 
 /**
  * The containers of a namespace that are not live nodes, with the reason (see `PruneReason`). A pure function
@@ -133,7 +142,7 @@ export async function pruneNamespace(deps: PruneDeps): Promise<Omit<PruneResult,
   for (const c of all) {
     const nodeId = c.labels[LABELS.nodeId];
     if (!nodeId) await remove(c, 'unreadable_labels');
-    else if (first.has(c.id) || deps.idleTtlMs !== undefined) nodeIds.add(nodeId);
+    else if (first.has(c.id) || deps.idleTtlMs !== undefined || expired(c, Date.now())) nodeIds.add(nodeId);
   }
 
   await Promise.all(
@@ -145,9 +154,13 @@ export async function pruneNamespace(deps: PruneDeps): Promise<Omit<PruneResult,
           const reason = leftovers.get(c.id);
           if (reason) await remove(c, reason);
         }
-        if (deps.idleTtlMs === undefined) return;
         const current = currentContainers(mine.filter((c) => !leftovers.has(c.id)), deps.canonicalName).get(nodeId);
         if (!current) return;
+        if (expired(current, Date.now())) {
+          for (const c of mine.filter((o) => !leftovers.has(o.id))) await remove(c, 'expired');
+          return;
+        }
+        if (deps.idleTtlMs === undefined) return;
         try {
           const last = await lastActivityOf(deps, current.id);
           if (last !== undefined && Date.now() - last > deps.idleTtlMs) {

@@ -25,6 +25,7 @@ const RESERVED_LABELS = new Set<string>(Object.values(LABELS));
  * - `networks`: network segments of the namespace to join besides its own network (`default`), at most
  *   `MAX_NODE_NETWORKS`; each is created on first use. On every one the node answers to its name and node id.
  * - `ports`: ports to publish on the engine's host (schema `PortSpecSchema`), bound to the config's `portHostIp`.
+ * - `ttlMs`: optional time to live from creation (ms); past it, prune removes the node (reason `expired`).
  */
 export const NodeSpecSchema = z
   .object({
@@ -57,9 +58,18 @@ export const NodeSpecSchema = z
       .optional(),
     networks: z.array(NetworkSegmentSchema).max(MAX_NODE_NETWORKS).optional(),
     ports: PortSpecsSchema.optional(),
+    ttlMs: z
+      .number()
+      .int()
+      .positive()
+      .max(30 * 24 * 3600 * 1000)
+      .optional()
+      .describe('time to live from creation (ms): once past, the next prune removes the node (reason "expired")'),
   })
   .strict();
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
+/** A node spec as a caller writes it (zod input type): a misspelt field such as `{ nmae: 'x' }` fails to compile. */
+export type NodeSpecInput = z.input<typeof NodeSpecSchema>;
 
 /**
  * `NodeSpecSchema` for a node being created: every label key under `io.nodes.` is refused, as the whole prefix is

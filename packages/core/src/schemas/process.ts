@@ -24,6 +24,8 @@ export const ProcessConfigSchema = z
   })
   .strict();
 export type ProcessConfig = z.input<typeof ProcessConfigSchema>;
+/** A process config as a caller writes it (zod input type): `{ cmd: 'true' }` fails to compile. */
+export type ProcessConfigInput = ProcessConfig;
 export type ResolvedProcessConfig = z.output<typeof ProcessConfigSchema>;
 
 /** The signals a process may be killed with, by their names without the `SIG` prefix. */

@@ -54,6 +54,7 @@ export const CreateNodeArgsSchema = z
       )
       .optional()
       .describe('ports to publish on the host, bound to NODES_PORT_HOST_IP (default 127.0.0.1)'),
+    ttl_ms: spec.ttlMs,
   })
   .strict();
 
@@ -114,6 +115,7 @@ export const METHODS = {
         user: a.user,
         networks: a.networks,
         ports: a.ports?.map((p) => ({ containerPort: p.container_port, hostPort: p.host_port, protocol: p.protocol })),
+        ttlMs: a.ttl_ms,
       });
       return { node_id: node.nodeId, node: toWireNode(node) };
     },

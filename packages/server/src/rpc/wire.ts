@@ -44,6 +44,7 @@ export const WireNodeSchema = z.object({
     user: z.string().optional(),
     networks: z.array(z.string()).optional(),
     ports: z.array(z.object({ container_port: z.number().int(), host_port: z.number().int().optional(), protocol: z.enum(['tcp', 'udp']) })).optional(),
+    ttl_ms: z.number().int().optional(),
   }),
   processes: z.record(z.string(), z.number().int()).optional(),
 });
@@ -84,6 +85,7 @@ export function toWireNode(node: NodeInfo): WireNode {
       user: node.spec.user,
       networks: node.spec.networks,
       ports: node.spec.ports?.map((p) => ({ container_port: p.containerPort, host_port: p.hostPort, protocol: p.protocol })),
+      ttl_ms: node.spec.ttlMs,
     },
     ...(node.processes ? { processes: node.processes } : {}),
   };
