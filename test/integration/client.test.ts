@@ -141,7 +141,7 @@ test('metrics count SSE followers while a stream is open and processes by status
   });
   const client = new NodesClient({ url: ownUrl });
   const node = await nodeOf(t, client);
-  const run = await client.runProcess(node.node_id, { command: 'echo go; sleep 2; echo done' });
+  const run = await client.runProcess(node.node_id, { command: 'echo go; sleep 5; echo done' });
   const gauge = async (name: string, labels = '') => {
     const text = await (await fetch(`${ownUrl}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
