@@ -1,24 +1,10 @@
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import test, { type ExecutionContext } from 'ava';
-import { EngineError, type FollowEvent, type NodeManager } from '@nodes/core';
-import { createApp, type AppOptions } from '@nodes/server';
+import test from 'ava';
+import { EngineError, type FollowEvent } from '@nodes/core';
 import { docker, nodeFor, testManager, useEngine } from '../helpers/engine.js';
+import { serveApp } from '../helpers/serve.js';
 
 const { namespace, manager } = useEngine(test, 'process-events');
-
-/** The app on an ephemeral port of 127.0.0.1, closed when the test ends. */
-async function serve(t: ExecutionContext, m: NodeManager = manager, options: AppOptions = {}): Promise<string> {
-  const server = http.createServer(createApp(m, options).callback());
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 async function rpc(base: string, method: string, args: Record<string, unknown>): Promise<{ status: number; result: Record<string, any> }> {
   const response = await fetch(base, {
@@ -134,7 +120,7 @@ test('a follower that does not take its output is dropped once its queue passes 
 
 test('run_process_on_node with wait: true answers the ended record and both streams in one round trip', async (t) => {
   const node = await nodeFor(t, manager);
-  const base = await serve(t);
+  const base = await serveApp(t, manager);
   const { status, result } = await rpc(base, 'run_process_on_node', {
     node_id: node.nodeId,
     config: { name: 'greet', path: '/tmp', command: 'echo hi from $(pwd); echo oops >&2; exit 2', env: {}, timeout_ms: 10_000 },
@@ -147,7 +133,7 @@ test('run_process_on_node with wait: true answers the ended record and both stre
 test('SSE: heartbeats on a quiet stream, 429 past the follower cap, 400 for a Last-Event-ID past the output', async (t) => {
   const m = testManager(namespace, { maxFollowersPerProcess: 2 });
   const node = await nodeFor(t, m);
-  const base = await serve(t, m, { sseHeartbeatMs: 200 });
+  const base = await serveApp(t, m, { sseHeartbeatMs: 200 });
   const p = await m.runProcess(node.nodeId, { command: 'echo started; sleep 1000' });
   t.teardown(() => m.killProcess(node.nodeId, p.processId, { graceMs: 0 }).then(() => undefined, () => undefined));
   const url = `${base}/nodes/${node.nodeId}/processes/${p.processId}/logs?follow=1`;
@@ -165,4 +151,33 @@ test('SSE: heartbeats on a quiet stream, 429 past the follower cap, 400 for a La
   const past = await openSse(url, { 'last-event-id': '9999,0' });
   t.is(past.status, 400);
   past.close();
+});
+
+test('100 SSE followers that never read leave the server memory bounded', async (t) => {
+  const node = await nodeFor(t, manager);
+  const base = await serveApp(t, manager);
+  const writers = await Promise.all(
+    Array.from({ length: 4 }, () => manager.runProcess(node.nodeId, { command: 'sleep 2; head -c 1000000 /dev/urandom | base64; sleep 1000' })),
+  );
+  t.teardown(() => Promise.all(writers.map((p) => manager.killProcess(node.nodeId, p.processId, { graceMs: 0 }).catch(() => undefined))).then(() => undefined));
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  const requests = await Promise.all(
+    Array.from(
+      { length: 100 },
+      (_, i) =>
+        new Promise<http.ClientRequest>((resolve, reject) => {
+          const request = http.get(`${base}/nodes/${node.nodeId}/processes/${writers[i % 4]!.processId}/logs?follow=1`, (response) => {
+            response.pause(); // never reads
+            resolve(request);
+          });
+          request.on('error', reject);
+        }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 8_000));
+  const grewMiB = (process.memoryUsage().rss - before) / 1024 / 1024;
+  for (const r of requests) r.destroy();
+  t.log(`server RSS grew ${grewMiB.toFixed(1)} MiB with 100 followers that never read 4 processes writing 1.3 MB each`);
+  t.true(grewMiB < 150, `${grewMiB} MiB`);
 });

@@ -4,23 +4,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
-import { createApp } from '@nodes/server';
 import { execIn, nodeFor, TEST_IMAGE, useEngine } from '../helpers/engine.js';
+import { serveApp } from '../helpers/serve.js';
 
 const { namespace, manager } = useEngine(test, 'process-server');
 const MAIN = fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
 
 /** The app on an ephemeral port of 127.0.0.1, closed when the test ends. */
-async function serve(t: ExecutionContext): Promise<string> {
-  const server = http.createServer(createApp(manager).callback());
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const serve = (t: ExecutionContext): Promise<string> => serveApp(t, manager);
 
 /** One call of the spec's `{method, args}` envelope; returns `result`. */
 async function rpc(base: string, method: string, args: Record<string, unknown>): Promise<Record<string, any>> {

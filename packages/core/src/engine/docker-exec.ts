@@ -12,21 +12,27 @@ const toEnvList = (env: Record<string, string>): string[] => Object.entries(env)
 /** Bytes kept of a spawned command's output before it acknowledges: a launcher prints a line or a message. */
 const SPAWN_OUTPUT_BYTES = 64 * 1024;
 
+/** `POST /containers/{id}/exec` then `/exec/{id}/start`, attached to all three streams, without a TTY. */
+async function startAttached(docker: Docker, containerId: string, options: { cmd: string[]; env?: Record<string, string> }, abortSignal: AbortSignal) {
+  const exec = await docker.getContainer(containerId).exec({
+    abortSignal,
+    Cmd: options.cmd,
+    Env: options.env ? toEnvList(options.env) : undefined,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  } as Docker.ExecCreateOptions);
+  const stream = await exec.start({ hijack: true, stdin: true });
+  return { exec, stream };
+}
+
 /** See `ContainerEngine.spawnExec`. */
 export async function spawnExec(docker: Docker, call: EngineCall, containerId: string, options: SpawnOptions): Promise<SpawnResult> {
   return call(
     `spawn exec in container ${containerId.slice(0, 12)}`,
     async (abortSignal) => {
-      const exec = await docker.getContainer(containerId).exec({
-        abortSignal,
-        Cmd: options.cmd,
-        Env: options.env ? toEnvList(options.env) : undefined,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-      } as Docker.ExecCreateOptions);
-      const stream = await exec.start({ hijack: true, stdin: true });
+      const { exec, stream } = await startAttached(docker, containerId, options, abortSignal);
       abortSignal.addEventListener('abort', () => stream.destroy(), { once: true });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
@@ -92,16 +98,7 @@ export async function attachExec(
   options: { cmd: string[]; env?: Record<string, string> },
 ): Promise<AttachedExec> {
   return call(`attach exec in container ${containerId.slice(0, 12)}`, async (abortSignal) => {
-    const exec = await docker.getContainer(containerId).exec({
-      abortSignal,
-      Cmd: options.cmd,
-      Env: options.env ? toEnvList(options.env) : undefined,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-    } as Docker.ExecCreateOptions);
-    const stream = await exec.start({ hijack: true, stdin: true });
+    const { exec, stream } = await startAttached(docker, containerId, options, abortSignal);
     const stdout = new PassThrough();
     docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
     const ended = new Promise<void>((resolve) => {
