@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { LABELS, namespaceSelector } from './labels.js';
 import type { NodeLocks } from './node-locks.js';
 import { currentContainers, readSpec } from './node-records.js';
+import { ACTIVITY_SCRIPT } from '../process/node-scripts.js';
 
 /**
  * Why `pruneNodes` removed a container:
@@ -65,22 +66,6 @@ export function leftoversOf(
   }
   return found;
 }
-
-/**
- * Reads a running node's process activity: the mtime (Unix s) of `<stateDir>/processes`, which changes when a
- * process is started, and whether a process is still alive. args: stateDir. Prints `mtime <s>` and `alive`.
- */
-const ACTIVITY_SCRIPT = `
-d="$1/processes"
-[ -d "$d" ] || exit 0
-echo "mtime $(stat -c %Y "$d" 2>/dev/null || echo 0)"
-for p in "$d"/*; do
-  [ -f "$p/exit_code" ] && continue
-  # busybox sh's kill takes no "--", so test the group leader itself.
-  [ -f "$p/pid" ] && kill -0 "$(cat "$p/pid")" 2>/dev/null && { echo alive; break; }
-done
-exit 0
-`;
 
 /** Everything `pruneNamespace` needs; `NodeService` passes its own. */
 export interface PruneDeps {

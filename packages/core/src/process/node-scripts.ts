@@ -22,6 +22,8 @@ export const KILL_SCRIPT = script('kill.sh');
 export const OUTPUT_SCRIPT = script('output.sh');
 /** Streams a process's output as it grows; see `follow.sh`. */
 export const FOLLOW_SCRIPT = script('follow.sh');
+/** Prints a node's process activity (for pruning idle nodes); see `activity.sh`. */
+export const ACTIVITY_SCRIPT = script('activity.sh');
 /** Marks carried processes that had not ended as lost after a reset; see `mark-lost.sh`. */
 export const MARK_LOST_SCRIPT = script('mark-lost.sh');
 
