@@ -8,6 +8,11 @@ export class FakeEngine implements ContainerEngine {
   readonly endpoint = 'fake://engine';
   readonly containers = new Map<string, ContainerSummary>();
   readonly networks = new Map<string, NetworkSummary & { members: Set<string> }>();
+
+  /** How many nodes' containers it holds (helpers such as the network agent are not nodes). */
+  get nodeContainers(): number {
+    return [...this.containers.values()].filter((c) => c.labels['io.nodes.node-id']).length;
+  }
   execAnswer: (options: ExecOptions) => ExecResult = () => ({ exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) });
   private next = 0;
 

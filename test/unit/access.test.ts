@@ -68,7 +68,7 @@ test('a cross-origin text/plain POST (a drive-by web page) is refused with 403 b
   t.like(res.body?.result, { status: 'failed', message: 'request failed', error: { code: 'forbidden' } });
   t.regex(res.body!.result.error.detail, /Origin "http:\/\/evil.example" may not call this server: add it to NODES_ALLOWED_ORIGINS/);
   t.is(res.headers['access-control-allow-origin'], undefined);
-  t.is(engine.containers.size, 0);
+  t.is(engine.nodeContainers, 0);
 });
 
 test('a rebinding Host is refused; loopback names with the listening port and configured names are served', async (t) => {
@@ -82,7 +82,7 @@ test('a rebinding Host is refused; loopback names with the listening port and co
   }
   const refused = await send(port, { headers: { Host: `evil.example:${port}` }, body: CREATE });
   t.regex(refused.body!.result.error.detail, /Host "evil.example:\d+" is not this server.*NODES_ALLOWED_HOSTS/);
-  t.is(engine.containers.size, 0);
+  t.is(engine.nodeContainers, 0);
 });
 
 test('curl -d (form content type, no Origin) keeps working', async (t) => {
@@ -90,7 +90,7 @@ test('curl -d (form content type, no Origin) keeps working', async (t) => {
   const res = await send(port, { headers: { Host: `localhost:${port}`, 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': 'curl/8' }, body: CREATE });
   t.is(res.status, 200);
   t.like(res.body?.result, { status: 'success', message: 'node started successfully' });
-  t.is(engine.containers.size, 1);
+  t.is(engine.nodeContainers, 1);
 });
 
 test('pages of an allowed origin and of the server itself may call with JSON, never with a simple content type', async (t) => {
@@ -109,7 +109,7 @@ test('pages of an allowed origin and of the server itself may call with JSON, ne
   t.is(allowed.headers['access-control-allow-origin'], 'https://dash.example:8443');
   const own = await send(port, { headers: { Host: host, Origin: `http://${host}`, 'Content-Type': 'application/json' }, body: CREATE });
   t.is(own.status, 200);
-  t.is(engine.containers.size, 2);
+  t.is(engine.nodeContainers, 2);
 
   for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
     const simple = await send(port, { headers: { Host: host, Origin: 'https://dash.example:8443', 'Content-Type': type }, body: CREATE });
@@ -122,7 +122,7 @@ test('pages of an allowed origin and of the server itself may call with JSON, ne
   t.is(opaque.status, 403);
   const noOrigin = await send(port, { method: 'GET', path: '/nodes/n-000000000000/processes/p-000000000000/logs', headers: { Host: host, 'Sec-Fetch-Site': 'cross-site' } });
   t.is(noOrigin.status, 403);
-  t.is(engine.containers.size, 2);
+  t.is(engine.nodeContainers, 2);
 });
 
 test('with a token every request needs the bearer token, the SSE route too; 401 in the spec\'s shape otherwise', async (t) => {
@@ -144,7 +144,7 @@ test('with a token every request needs the bearer token, the SSE route too; 401 
   }
   const logs = await send(port, { method: 'GET', path: '/nodes/n-000000000000/processes/p-000000000000/logs', headers: { Host: host } });
   t.is(logs.status, 401);
-  t.is(engine.containers.size, 0);
+  t.is(engine.nodeContainers, 0);
 
   const ok = await send(port, { headers: { Host: host, Authorization: `bearer ${TOKEN}` }, body: CREATE });
   t.is(ok.status, 200);

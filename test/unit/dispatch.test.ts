@@ -27,7 +27,7 @@ test('create_node answers the spec\'s success shape with the request echoed and 
   t.deepEqual(body.request, request);
   t.like(body.result, { status: 'success', message: 'node started successfully' });
   t.regex(body.result.node_id, /^n-[0-9a-f]{12}$/);
-  t.is(engine.containers.size, 1);
+  t.is(engine.nodeContainers, 1);
 });
 
 test('the spec\'s messages stay on failure, with an error code and a reason', async (t) => {

@@ -11,6 +11,9 @@ import { HealthService } from './health/health-service.js';
 import { ImageService } from './image/image-service.js';
 import { silentLogger, type Logger } from './logger.js';
 import { FileService } from './files/file-service.js';
+import { NetworkAgent } from './network/agent.js';
+import { FaultCarrier } from './network/fault-carry.js';
+import { FaultService } from './network/fault-service.js';
 import { NetworkService } from './network/network-service.js';
 import { NodeLocks } from './node/node-locks.js';
 import { NodeService } from './node/node-service.js';
@@ -51,7 +54,7 @@ export function createCoreInjector(options: NodesOptions = {}, overrides: Compos
     engine = injector.resolve(DockerEngine);
   }
   injector.registerInstance(TOKENS.ContainerEngine, overrides.metrics ? instrumentEngine(engine, overrides.metrics) : engine);
-  for (const service of [ImageService, NetworkService, NodeService, ProcessService, FileService, HealthService] as const) {
+  for (const service of [ImageService, NetworkAgent, FaultCarrier, NetworkService, NodeService, ProcessService, FileService, FaultService, HealthService] as const) {
     injector.registerInstance(service as never, injector.resolve(service as never));
   }
   return injector;
@@ -72,5 +75,6 @@ export function createNodeManager(options: NodesOptions = {}, overrides: Composi
     injector.resolve(ProcessService),
     injector.resolve(HealthService),
     injector.resolve(FileService),
+    injector.resolve(FaultService),
   );
 }

@@ -25,6 +25,12 @@ export const MIN_PIDS_LIMIT = 16;
  *   over a reset, which needs a subnet chosen by us. `networkLabels`: extra labels on the networks it creates.
  * - `portHostIp`: the host address nodes' published ports bind to (default 127.0.0.1: this host only; `0.0.0.0`
  *   exposes them to every network the host is on).
+ * - `toolsImage`: image of the namespace's network agent, which needs `sh`, `nsenter`, `iptables`, `tc` and `perl`
+ *   (`scripts/ensure-image --lab` builds `nodes-lab:latest`).
+ * - `allowHostAccess`: whether nodes may reach the engine host's own services through their network's gateway
+ *   (default false: the agent drops new connections from the namespace's bridges to the host).
+ * - `egress`: whether nodes may reach beyond the engine host (default true, as Docker does; false drops
+ *   forwarded traffic out of the namespace's bridges).
  * - `maxFileBytes`: the largest file `writeFile` takes (bytes, default 1 GiB); `maxListEntries`: the most
  *   entries `listFiles` returns (default 10000).
  * - `maxFollowersPerProcess`, `maxFollowers`: how many followers of output (`followOutput`, SSE) one process, and
@@ -87,6 +93,9 @@ export const ConfigSchema = z
     networkPrefixLength: z.number().int().min(16).max(29).default(24),
     networkLabels: z.record(z.string().min(1), z.string()).default({}),
     portHostIp: z.ipv4().default('127.0.0.1'),
+    toolsImage: z.string().min(1).default('nodes-lab:latest'),
+    allowHostAccess: z.boolean().default(false),
+    egress: z.boolean().default(true),
     imageAllowlist: z.array(z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*$/i, 'must be a registry or repository such as "docker.io" or "ghcr.io/acme"')).optional(),
     maxFileBytes: z
       .number()

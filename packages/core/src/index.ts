@@ -112,3 +112,6 @@ export {
   type FileListing,
 } from './schemas/files.js';
 export { FileService, DEFAULT_READ_MAX_BYTES } from './files/file-service.js';
+export { PartitionSchema, LinkSchema, NodeFaultsSchema, type Partition, type Link, type LinkInput, type NodeFaults } from './schemas/faults.js';
+export { FaultService } from './network/fault-service.js';
+export { NetworkAgent, agentNameOf } from './network/agent.js';

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FileService } from './files/file-service.js';
+import type { FaultService } from './network/fault-service.js';
+import type { LinkInput, Link, Partition } from './schemas/faults.js';
 import type { FileInfo, FileListing, WriteFileOptions } from './schemas/files.js';
 import { LimitExceededError } from './errors.js';
 import type { HealthService } from './health/health-service.js';
@@ -40,6 +42,7 @@ export class NodeManager {
     private readonly processes: ProcessService,
     private readonly health: HealthService,
     private readonly files: FileService,
+    private readonly faults: FaultService,
   ) {}
 
   /** The namespace this manager sees (label `io.nodes.namespace`). */
@@ -92,12 +95,14 @@ export class NodeManager {
    */
   async getNode(nodeId: string): Promise<NodeInfo> {
     const node = await this.nodes.get(nodeId);
-    if (node.state !== 'running') return node;
+    const faults = node.state === 'running' || node.state === 'paused' ? await this.faults.faultsOf(node.containerId) : undefined;
+    const withFaults = faults ? { ...node, faults } : node;
+    if (node.state !== 'running') return withFaults;
     try {
-      return { ...node, processes: await this.processes.countByStatus(node.nodeId) };
+      return { ...withFaults, processes: await this.processes.countByStatus(node.nodeId) };
     } catch (error) {
       // A node at its memory limit cannot run the read: it is still the node, without its counts.
-      if (error instanceof LimitExceededError) return node;
+      if (error instanceof LimitExceededError) return withFaults;
       throw error;
     }
   }
@@ -214,5 +219,38 @@ export class NodeManager {
    */
   assertCanFollow(nodeId: string, processId: string): void {
     this.processes.assertCanFollow(nodeId, processId);
+  }
+
+  /**
+   * Partitions nodes into groups that no longer reach each other (schema `PartitionSchema`); see
+   * `FaultService.partition`. Spec extension `partition_nodes`.
+   */
+  partitionNodes(partition: unknown): Promise<Partition> {
+    return this.faults.partition(partition);
+  }
+
+  /** Lifts every partition of the namespace; see `FaultService.heal`. Spec extension `heal_nodes`. @returns node ids. */
+  healNodes(): Promise<string[]> {
+    return this.faults.heal();
+  }
+
+  /** Sets a node's link faults (schema `LinkSchema`: delay, jitter, loss, rate); see `FaultService.setLink`. */
+  setLink(nodeId: string, link: LinkInput): Promise<Link> {
+    return this.faults.setLink(nodeId, link);
+  }
+
+  /** Lifts a node's link faults; see `FaultService.clearLink`. */
+  clearLink(nodeId: string): Promise<void> {
+    return this.faults.clearLink(nodeId);
+  }
+
+  /** Freezes a node (`POST /containers/{id}/pause`); its processes' reads answer `wrong_state` until unpaused. */
+  pauseNode(nodeId: string): Promise<void> {
+    return this.faults.pause(nodeId);
+  }
+
+  /** Thaws a paused node (`POST /containers/{id}/unpause`). */
+  unpauseNode(nodeId: string): Promise<void> {
+    return this.faults.unpause(nodeId);
   }
 }

@@ -13,8 +13,9 @@ import type { NodesOptions } from '@nodes/core';
  * `NODES_MAX_NODES`; `NODES_IMAGE_ALLOWLIST` (comma-separated registries or repository prefixes);
  * `NODES_HEALTH_TIMEOUT_MS` (the longest a health check takes, default 5000).
  * `NODES_NETWORK_POOL` and `NODES_NETWORK_PREFIX_LENGTH` (where namespaces' network subnets come from),
- * `NODES_PORT_HOST_IP` (host address published ports bind to; default 127.0.0.1). Following output:
- * `NODES_MAX_FOLLOWERS` (256), `NODES_MAX_FOLLOWERS_PER_PROCESS` (32), `NODES_FOLLOWER_QUEUE_BYTES` (4 MiB).
+ * `NODES_PORT_HOST_IP` (host address published ports bind to; default 127.0.0.1), `NODES_TOOLS_IMAGE` (the
+ * network agent's image), `NODES_ALLOW_HOST_ACCESS` (default false) and `NODES_EGRESS` (default true). Following
+ * output: `NODES_MAX_FOLLOWERS` (256), `NODES_MAX_FOLLOWERS_PER_PROCESS` (32), `NODES_FOLLOWER_QUEUE_BYTES` (4 MiB).
  */
 export const ServerEnvSchema = z.object({
   NODES_HOST: z.string().min(1).default('127.0.0.1'),
@@ -42,6 +43,9 @@ export const ServerEnvSchema = z.object({
   NODES_MAX_NODES: z.coerce.number().int().positive().optional(),
   NODES_NETWORK_POOL: z.string().optional(),
   NODES_PORT_HOST_IP: z.string().optional(),
+  NODES_TOOLS_IMAGE: z.string().optional(),
+  NODES_ALLOW_HOST_ACCESS: z.enum(['true', 'false', '1', '0']).optional(),
+  NODES_EGRESS: z.enum(['true', 'false', '1', '0']).optional(),
   NODES_NETWORK_PREFIX_LENGTH: z.coerce.number().int().optional(),
   NODES_IMAGE_ALLOWLIST: z.string().optional(),
   NODES_HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
@@ -70,6 +74,9 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     maxNodes: env.NODES_MAX_NODES,
     networkPool: env.NODES_NETWORK_POOL,
     portHostIp: env.NODES_PORT_HOST_IP,
+    toolsImage: env.NODES_TOOLS_IMAGE,
+    allowHostAccess: env.NODES_ALLOW_HOST_ACCESS === undefined ? undefined : ['true', '1'].includes(env.NODES_ALLOW_HOST_ACCESS),
+    egress: env.NODES_EGRESS === undefined ? undefined : ['true', '1'].includes(env.NODES_EGRESS),
     networkPrefixLength: env.NODES_NETWORK_PREFIX_LENGTH,
     healthTimeoutMs: env.NODES_HEALTH_TIMEOUT_MS,
     maxFollowers: env.NODES_MAX_FOLLOWERS,

@@ -25,6 +25,11 @@ export interface ContainerCreateOptions {
   network?: NetworkEndpoint;
   /** Ports published on the host (`HostConfig.PortBindings`, `ExposedPorts`). */
   ports?: PortBinding[];
+  /**
+   * For the namespace's network agent only: share the engine host's network and pid namespaces
+   * (`NetworkMode: host`, `PidMode: host`) with these capabilities added (`CapAdd`), AppArmor unconfined.
+   */
+  hostHelper?: { capAdd: string[] };
 }
 
 /** A container's place on one network: `EndpointSettings.Aliases` and `IPAMConfig.IPv4Address`. */

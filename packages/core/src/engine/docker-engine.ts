@@ -161,8 +161,9 @@ export class DockerEngine implements ContainerEngine {
           NanoCpus: options.nanoCpus,
           PidsLimit: options.pidsLimit,
           // setuid binaries and file capabilities cannot raise a node's privileges (docker run --security-opt).
-          SecurityOpt: ['no-new-privileges'],
+          SecurityOpt: ['no-new-privileges', ...(options.hostHelper ? ['apparmor=unconfined'] : [])],
           ...networking.hostConfig,
+          ...(options.hostHelper ? { NetworkMode: 'host', PidMode: 'host', CapAdd: options.hostHelper.capAdd } : {}),
         },
       } as Docker.ContainerCreateOptions),
     );

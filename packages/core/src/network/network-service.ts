@@ -7,6 +7,7 @@ import { LABELS, MANAGED_BY, namespaceSelector } from '../node/labels.js';
 import { NodeLocks } from '../node/node-locks.js';
 import { TOKENS } from '../tokens.js';
 import { aliasesOf, networkNameOf, segmentsOf } from './network-names.js';
+import { NetworkAgent } from './agent.js';
 import { freeSubnet } from './subnets.js';
 
 /** Where a node stands on one segment: what `endpointsFor` needs to put it back after a reset. */
@@ -28,7 +29,16 @@ export class NetworkService {
     @inject(TOKENS.Config) private readonly config: NodesConfig,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(NodeLocks) private readonly locks: NodeLocks,
+    @inject(NetworkAgent) private readonly agent: NetworkAgent,
   ) {}
+
+  /**
+   * Applies the operator's host-access and egress settings to a network's bridge (`br-<id>`), through the agent
+   * in the host's network namespace: one exec per network per manager, none when both are allowed.
+   */
+  private async guard(networkId: string, allowHost: boolean, egress: boolean): Promise<void> {
+    await this.agent.run('hostGuard', [`br-${networkId.slice(0, 12)}`, allowHost ? '1' : '0', egress ? '1' : '0'], 'guarding the host from a network');
+  }
 
   /** Labels of a segment's network: the namespace's selector and the segment's name. */
   private labelsOf(segment: string): Record<string, string> {
@@ -76,6 +86,7 @@ export class NetworkService {
           lost.push(subnet);
         }
       }
+      if (!(this.config.allowHostAccess && this.config.egress)) await this.guard(id, this.config.allowHostAccess, this.config.egress);
       this.known.set(segment, id);
       return id;
     });
@@ -146,6 +157,8 @@ export class NetworkService {
         const users = await this.engine.networkContainers(n.id);
         if (users === undefined || users.length > 0) return;
         try {
+          // Its guard rules go with it (nothing to do when the operator allowed both).
+          if (!(this.config.allowHostAccess && this.config.egress) && (await this.agent.find())) await this.guard(n.id, true, true);
           if (await this.engine.removeNetwork(n.id)) removed.push(n.name);
           this.known.delete(n.labels[LABELS.network] ?? '');
           this.logger.info({ network: n.name }, 'removed unused network');

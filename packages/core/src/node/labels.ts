@@ -19,6 +19,8 @@ export const LABELS = {
   resets: 'io.nodes.resets',
   /** when the node was last reset (ISO 8601) */
   resetAt: 'io.nodes.reset-at',
+  /** a helper container of the namespace, not a node: `agent` (see `NetworkAgent`) */
+  role: 'io.nodes.role',
   /** on a network: the segment of its namespace it is (`default` for the namespace's own) */
   network: 'io.nodes.network',
 } as const;

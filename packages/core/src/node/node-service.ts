@@ -5,6 +5,8 @@ import type { ContainerEngine, ContainerSummary } from '../engine/container-engi
 import { ConflictError, EngineError, NodeError, NodeNotFoundError, ValidationError, WrongStateError } from '../errors.js';
 import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
+import { NetworkAgent } from '../network/agent.js';
+import { FaultCarrier } from '../network/fault-carry.js';
 import { NetworkService, type AddressBook } from '../network/network-service.js';
 import { bindingsOf, hostPortsOf, type HostPorts } from '../network/node-ports.js';
 import { NodeIdSchema, NodeRefSchema, type NodeId } from '../schemas/common.js';
@@ -37,6 +39,8 @@ export class NodeService {
     @inject(ImageService) private readonly images: ImageService,
     @inject(NodeLocks) private readonly locks: NodeLocks,
     @inject(NetworkService) private readonly networks: NetworkService,
+    @inject(FaultCarrier) private readonly faultCarrier: FaultCarrier,
+    @inject(NetworkAgent) private readonly agent: NetworkAgent,
   ) {
     this.quota = new NodeQuota(engine, config.namespace, config.maxNodes);
     this.startWatch = new StartWatch(engine, logger);
@@ -344,6 +348,10 @@ export class NodeService {
       throw error;
     }
     await markProcessesLost(this.carry, nodeId, container.id);
+    // Partitions and link faults live in the old container's network namespace: put them in the new one's.
+    await this.faultCarrier.carry(nodeId, old.id, container.id).catch((error: unknown) =>
+      this.logger.warn({ nodeId, err: String(error) }, 'could not carry network faults over the reset'),
+    );
     try {
       await this.engine.removeContainer(old.id);
     } catch (error) {
@@ -406,7 +414,12 @@ export class NodeService {
       graceMs: this.config.pruneGraceMs,
       idleTtlMs: this.config.idleTtlMs,
     });
-    // Networks go last: the containers just removed no longer hold them.
-    return { ...result, networks: await this.networks.pruneUnused() };
+    // Networks go last: the containers just removed no longer hold them. Then the agent, once no node is left.
+    const networks = await this.networks.pruneUnused();
+    const left = await this.engine.listContainers(namespaceSelector(this.config.namespace));
+    if (!left.some((c) => c.labels[LABELS.nodeId])) {
+      for (const containerId of await this.agent.remove()) result.removed.push({ containerId, reason: 'unused_helper' });
+    }
+    return { ...result, networks };
   }
 }

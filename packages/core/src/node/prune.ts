@@ -15,9 +15,10 @@ import { ACTIVITY_SCRIPT } from '../process/node-scripts.js';
  * - `unreadable_labels`: carries the namespace's labels but no node id, or a spec label that is missing, not
  *   JSON or fails `NodeSpecSchema`, so it can neither be listed nor reset;
  * - `idle`: a live node whose last activity is older than `idleTtlMs` (see `lastActivityOf`);
- * - `expired`: a node created with `ttlMs` whose creation is older than that.
+ * - `expired`: a node created with `ttlMs` whose creation is older than that;
+ * - `unused_helper`: the namespace's network agent (label `io.nodes.role`), once the namespace has no node.
  */
-export const PruneReasonSchema = z.enum(['replaced_leftover', 'half_made', 'unreadable_labels', 'idle', 'expired']);
+export const PruneReasonSchema = z.enum(['replaced_leftover', 'half_made', 'unreadable_labels', 'idle', 'expired', 'unused_helper']);
 export type PruneReason = z.infer<typeof PruneReasonSchema>;
 
 /** One container `pruneNodes` removed; `nodeId` is absent when the container carried none. */
@@ -54,6 +55,7 @@ export function leftoversOf(
 ): Map<string, PruneReason> {
   const found = new Map<string, PruneReason>();
   for (const c of containers) {
+    if (c.labels[LABELS.role]) continue;
     if (!c.labels[LABELS.nodeId] || readSpec(c) === undefined) found.set(c.id, 'unreadable_labels');
     else if (c.state === 'created' && nowMs - Date.parse(c.createdAt) > graceMs) found.set(c.id, 'half_made');
   }
@@ -126,6 +128,7 @@ export async function pruneNamespace(deps: PruneDeps): Promise<Omit<PruneResult,
   const nodeIds = new Set<string>();
   for (const c of all) {
     const nodeId = c.labels[LABELS.nodeId];
+    if (c.labels[LABELS.role]) continue; // a helper, judged by NodeService.prune
     if (!nodeId) await remove(c, 'unreadable_labels');
     else if (first.has(c.id) || deps.idleTtlMs !== undefined || expired(c, Date.now())) nodeIds.add(nodeId);
   }

@@ -4,6 +4,7 @@ import { LABELS } from '../node/labels.js';
 import { AbsolutePathSchema, CommandSchema, ContainerStateSchema, EnvSchema, NodeIdSchema, NodeNameSchema } from './common.js';
 import { MAX_NODE_NETWORKS, NetworkSegmentSchema, NodeNetworkSchema } from './network.js';
 import { NodePortSchema, PortSpecsSchema } from './ports.js';
+import { NodeFaultsSchema } from './faults.js';
 
 /** Label keys under this prefix are ours; a node spec may not set those that @nodes itself writes (`LABELS`). */
 export const RESERVED_LABEL_PREFIX = 'io.nodes.';
@@ -108,6 +109,8 @@ export const NodeSchema = z.object({
   networks: z.array(NodeNetworkSchema),
   /** published ports as bound on the host (schema `NodePortSchema`); empty when the spec publishes none */
   ports: z.array(NodePortSchema),
+  /** partitions and link faults, read from the node's network namespace; given by `getNode` for a running node */
+  faults: NodeFaultsSchema.optional(),
   spec: NodeSpecSchema,
 });
 export type NodeInfo = z.infer<typeof NodeSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FileModeSchema, FileTypeSchema, NodeIdSchema, NodeRefSchema, type FileInfo, type NodeManager } from '@nodes/core';
+import { FileModeSchema, FileTypeSchema, LinkSchema, NodeIdSchema, NodeRefSchema, type FileInfo, type Link, type NodeManager } from '@nodes/core';
 import type { RpcMethod } from './methods.js';
 
 /** The most a `read_file` answers in one JSON body (bytes, before base64); larger files give `too_large` (413). */
@@ -12,8 +12,13 @@ const toWireFile = (f: FileInfo) => ({ path: f.path, size_bytes: f.sizeBytes, mo
 /** A lab method: args schema, result schema, the messages and the core call (see `RpcMethod`). */
 const lab = <A extends z.ZodType, R extends z.ZodObject>(m: RpcMethod<A, R>): RpcMethod<A, R> => m;
 
+const link = LinkSchema.shape;
+const WireLinkSchema = z.object({ delay_ms: z.number(), jitter_ms: z.number(), loss_percent: z.number(), rate_kbit: z.number() });
+const toWireLink = (l: Link) => ({ delay_ms: l.delayMs, jitter_ms: l.jitterMs, loss_percent: l.lossPercent, rate_kbit: l.rateKbit });
+const NodeOnlyArgsSchema = z.object({ node_id: NodeRefSchema }).strict();
+
 /**
- * Methods for labs (issue "Nodes that form a lab"): files in nodes. Same envelope, messages in the spec's style,
+ * Methods for labs (issue "Nodes that form a lab"): files in nodes, partitions, link faults, pause. Same envelope, messages in the spec's style,
  * `node_id` a node id or name. Paths are checked by core (`FilePathSchema`).
  */
 export const LAB_METHODS = {
@@ -69,6 +74,78 @@ export const LAB_METHODS = {
         entries: listing.entries.map((e) => ({ name: e.name, type: e.type, size_bytes: e.sizeBytes, mode: e.mode, modified_at: e.modifiedAt })),
         truncated: listing.truncated,
       };
+    },
+  }),
+  partition_nodes: lab({
+    args: z
+      .object({ groups: z.array(z.array(NodeRefSchema).min(1)).min(2).describe('groups of node ids or names; different groups stop reaching each other') })
+      .strict(),
+    result: z.object({ groups: z.array(z.array(NodeIdSchema)) }),
+    success: 'nodes partitioned successfully',
+    failure: 'nodes failed to be partitioned',
+    async run(core: NodeManager, a) {
+      return { groups: (await core.partitionNodes({ groups: a.groups })).groups };
+    },
+  }),
+  heal_nodes: lab({
+    args: z.object({}).strict(),
+    result: z.object({ node_ids: z.array(NodeIdSchema).describe('the running nodes whose partitions were lifted') }),
+    success: 'nodes healed successfully',
+    failure: 'nodes failed to be healed',
+    async run(core: NodeManager) {
+      return { node_ids: await core.healNodes() };
+    },
+  }),
+  set_link: lab({
+    args: z
+      .object({
+        node_id: NodeRefSchema,
+        delay_ms: link.delayMs,
+        jitter_ms: link.jitterMs,
+        loss_percent: link.lossPercent,
+        rate_kbit: link.rateKbit,
+      })
+      .strict(),
+    result: z.object({ node_id: NodeIdSchema, link: WireLinkSchema }),
+    success: 'link set successfully',
+    failure: 'link failed to be set',
+    async run(core: NodeManager, a) {
+      const nodeId = await core.resolveNodeId(a.node_id);
+      const set = await core.setLink(nodeId, { delayMs: a.delay_ms, jitterMs: a.jitter_ms, lossPercent: a.loss_percent, rateKbit: a.rate_kbit });
+      return { node_id: nodeId, link: toWireLink(set) };
+    },
+  }),
+  clear_link: lab({
+    args: NodeOnlyArgsSchema,
+    result: z.object({ node_id: NodeIdSchema }),
+    success: 'link cleared successfully',
+    failure: 'link failed to be cleared',
+    async run(core: NodeManager, a) {
+      const nodeId = await core.resolveNodeId(a.node_id);
+      await core.clearLink(nodeId);
+      return { node_id: nodeId };
+    },
+  }),
+  pause_node: lab({
+    args: NodeOnlyArgsSchema,
+    result: z.object({ node_id: NodeIdSchema }),
+    success: 'node paused successfully',
+    failure: 'node failed to be paused',
+    async run(core: NodeManager, a) {
+      const nodeId = await core.resolveNodeId(a.node_id);
+      await core.pauseNode(nodeId);
+      return { node_id: nodeId };
+    },
+  }),
+  unpause_node: lab({
+    args: NodeOnlyArgsSchema,
+    result: z.object({ node_id: NodeIdSchema }),
+    success: 'node unpaused successfully',
+    failure: 'node failed to be unpaused',
+    async run(core: NodeManager, a) {
+      const nodeId = await core.resolveNodeId(a.node_id);
+      await core.unpauseNode(nodeId);
+      return { node_id: nodeId };
     },
   }),
 } satisfies Record<string, RpcMethod<any, any>>;

@@ -31,6 +31,13 @@ export const WireNodeSchema = z.object({
   ),
   /** published ports: where on the host each answers (`host_port` 0 while the node does not run) */
   ports: z.array(z.object({ container_port: z.number().int(), protocol: z.enum(['tcp', 'udp']), host_ip: z.string(), host_port: z.number().int() })),
+  /** partitions (node ids it no longer reaches) and link faults; in `get_node` once the namespace has an agent */
+  faults: z
+    .object({
+      partitioned_from: z.array(z.string()),
+      link: z.object({ delay_ms: z.number(), jitter_ms: z.number(), loss_percent: z.number(), rate_kbit: z.number() }).optional(),
+    })
+    .optional(),
   spec: z.object({
     image: z.string().optional(),
     name: z.string().optional(),
@@ -72,6 +79,16 @@ export function toWireNode(node: NodeInfo): WireNode {
       ...(n.aliases ? { aliases: n.aliases } : {}),
     })),
     ports: node.ports.map((p) => ({ container_port: p.containerPort, protocol: p.protocol, host_ip: p.hostIp, host_port: p.hostPort })),
+    ...(node.faults
+      ? {
+          faults: {
+            partitioned_from: node.faults.partitionedFrom,
+            ...(node.faults.link
+              ? { link: { delay_ms: node.faults.link.delayMs, jitter_ms: node.faults.link.jitterMs, loss_percent: node.faults.link.lossPercent, rate_kbit: node.faults.link.rateKbit } }
+              : {}),
+          },
+        }
+      : {}),
     spec: {
       image: node.spec.image,
       name: node.spec.name,
