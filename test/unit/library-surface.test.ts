@@ -23,9 +23,9 @@ test('await using removes the node when the scope ends', async (t) => {
   {
     await using node = await manager.createNode({ name: 'scoped' });
     t.is(node.name, 'scoped');
-    t.is(engine.containers.size, 1);
+    t.is(engine.nodeContainers, 1);
   }
-  t.is(engine.containers.size, 0);
+  t.is(engine.nodeContainers, 0);
   t.false(Object.keys(await manager.createNode()).some((k) => k.includes('dispose')), 'the handle serializes as the plain record');
 });
 
