@@ -183,6 +183,7 @@ test('what Node\'s HTTP parser refuses (unknown verb, over-long URL, garbage) is
     [`FLY / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, 405, /HTTP method not understood/],
     [`GET /${'x'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, 431, /larger than 16384 bytes/],
     [`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nBroken header\r\n\r\n`, 400, /not valid HTTP \(HPE_/],
+    [`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nExpect: magic\r\nContent-Length: 2\r\n\r\n{}`, 417, /Expect: magic is not supported/],
   ];
   for (const [bytes, status, detail] of cases) {
     const answer = await raw(port, bytes);

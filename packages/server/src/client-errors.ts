@@ -1,4 +1,4 @@
-import { STATUS_CODES, maxHeaderSize, type Server } from 'node:http';
+import { STATUS_CODES, maxHeaderSize, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** What Node's HTTP parser refused, in the words of our answer: HTTP status and a one-sentence detail. */
@@ -17,7 +17,7 @@ function answerOf(code: string | undefined, maxHeaderBytes: number): [number, st
 
 /**
  * Answers what Node's HTTP parser refuses (unknown verbs, headers or URLs over `maxHeaderSize`, malformed
- * requests) in the spec's `failed` JSON shape instead of Node's bare, empty 400/431, then closes the
+ * requests, an `Expect` it does not meet) in the spec's `failed` JSON shape instead of Node's bare, empty 400/431, then closes the
  * connection. Attach it to the server that serves `createApp`'s callback.
  */
 export function answerClientErrors(server: Server): Server {
@@ -35,6 +35,13 @@ export function answerClientErrors(server: Server): Server {
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n${allow}` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+  });
+  // An `Expect` other than 100-continue: Node would answer a bare 417.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const detail = `Expect: ${String(req.headers.expect).slice(0, 100)} is not supported`;
+    const body = JSON.stringify({ request: null, result: { status: 'failed', message: 'request failed', error: { code: 'invalid_request', detail } } });
+    res.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.end(body);
   });
   return server;
 }
