@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine, ExecResult } from '../engine/container-engine.js';
-import { ConflictError, EngineError, ImageUnavailableError, ProcessNotFoundError, TimeoutError, ValidationError, WrongStateError } from '../errors.js';
+import { ConflictError, EngineError, ProcessNotFoundError, WrongStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NodeService } from '../node/node-service.js';
 import { ProcessIdSchema, type NodeId } from '../schemas/common.js';
@@ -30,14 +30,13 @@ import { TOKENS } from '../tokens.js';
 import { ExecTracker } from './exec-tracker.js';
 import { FollowHub } from './follow-hub.js';
 import { followProcess } from './process-follow.js';
-import { KILL_SCRIPT, LAUNCH_EXIT, LAUNCH_SCRIPT, OUTPUT_SCRIPT } from './node-scripts.js';
+import { launchError, launchExec, shared } from './launch.js';
+import { collectOutput, runToEnd, waitForEnd, type WaitContext } from './waiting.js';
+import { KILL_SCRIPT, OUTPUT_SCRIPT } from './node-scripts.js';
 import { UTF8_LOOKAHEAD_BYTES, splitLogsOutput, toLogs } from './output-slices.js';
 import { parseRecordDump } from './record-dump.js';
 import type { ExecTruth } from './process-records.js';
 import { atMemoryLimit, boundsArgs, readDump, toRecords, type ReaderDeps } from './record-reader.js';
-
-/** How often a wait reads the record while the engine's events are not flowing (ms). */
-const FALLBACK_POLL_MS = 1_000;
 
 /** Processes run in nodes with `exec`: start, read, follow, kill, wait. Records live inside the node. */
 @injectable()
@@ -108,28 +107,12 @@ export class ProcessService {
     const nodeId = await this.nodes.resolveId(nodeIdInput);
     const config = parseInput(ProcessConfigSchema, configInput, 'process config');
     const processId = `p-${randomBytes(6).toString('hex')}`;
-    const shell = typeof config.command === 'string';
-    const meta = { name: config.name, command: config.command, path: config.path, envKeys: Object.keys(config.env), timeoutMs: config.timeoutMs };
+    const { options, meta } = launchExec(config, { stateDir: this.config.stateDir, processId, capBytes: this.config.outputCapBytes });
     const { result, image } = await this.nodes.withSharedNodeLock(nodeId, async () => {
       const container = await this.runningContainer(nodeId);
-      const args = [this.config.stateDir, processId, config.path, String(this.config.outputCapBytes), String(config.timeoutMs ?? 0), String(config.graceMs)];
-      const spawned = await this.engine.spawnExec(container.id, {
-        cmd: ['/bin/sh', '-c', LAUNCH_SCRIPT, 'nodes', ...args, shell ? 'shell' : 'argv', ...(shell ? [] : (config.command as string[]))],
-        env: config.env,
-        stdin: (execId) => Buffer.concat([Buffer.from(`${JSON.stringify({ ...meta, execId })}\n`), Buffer.from(shell ? (config.command as string) : '')]),
-        ackPrefix: '@started ',
-      });
-      return { result: spawned, image: container.image };
+      return { result: await this.engine.spawnExec(container.id, options), image: container.image };
     });
-    const message = Buffer.concat([result.stderr, result.stdout]).toString('utf8').trim().slice(0, 500);
-    if (!result.acknowledged) {
-      if (result.exitCode === LAUNCH_EXIT.missingCwd) throw new ValidationError(`invalid process config: path: ${message}`, [`path: ${message}`]);
-      if (result.exitCode === LAUNCH_EXIT.missingTool) throw new ImageUnavailableError(image, `node "${nodeId}": ${message} (image "${image}")`);
-      if ((result.exitCode === 126 || result.exitCode === 127) && /\/bin\/sh|no such file|not found/i.test(message)) {
-        throw new ImageUnavailableError(image, `node "${nodeId}": the image "${image}" has no /bin/sh, which processes need`);
-      }
-      throw new EngineError(`process "${config.name}" could not be started on node "${nodeId}": ${message || `launcher exit code ${result.exitCode}`}`);
-    }
+    if (!result.acknowledged) throw launchError(result, nodeId, config.name, image);
     this.execIds.set(processId, result.execId);
     this.logger.info({ nodeId, processId, name: config.name }, 'process started');
     const [, pid, startedAtMs] = /@started (\d+) (\d+)/.exec(result.stdout.toString('latin1')) ?? [];
@@ -172,23 +155,12 @@ export class ProcessService {
   /** `logs`, sharing a read already in flight for the same process, offsets and encoding (followers at one place). */
   private sharedLogs(nodeId: NodeId, processId: string, query: LogsQuery): Promise<ProcessLogs> {
     const key = `${nodeId}/${processId}/${query.stdoutOffset}/${query.stderrOffset}/${query.limitBytes}/${query.encoding}`;
-    let read = this.readingLogs.get(key);
-    if (!read) {
-      read = this.logs(nodeId, processId, query).finally(() => this.readingLogs.delete(key));
-      this.readingLogs.set(key, read);
-    }
-    return read;
+    return shared(this.readingLogs, key, () => this.logs(nodeId, processId, query));
   }
 
   /** `get`, sharing a read already in flight for the same process (many waits of one process cost one read). */
   private sharedGet(nodeId: NodeId, processId: string): Promise<ProcessRecord> {
-    const key = `${nodeId}/${processId}`;
-    let read = this.reading.get(key);
-    if (!read) {
-      read = this.get(nodeId, processId).finally(() => this.reading.delete(key));
-      this.reading.set(key, read);
-    }
-    return read;
+    return shared(this.reading, `${nodeId}/${processId}`, () => this.get(nodeId, processId));
   }
 
   /** Every process started in the node since it was created, oldest first (including those lost in resets), in one exec. */
@@ -285,6 +257,7 @@ export class ProcessService {
       });
       if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
       if (result.exitCode === 4) throw new EngineError(`process "${processId}" on node "${nodeId}" is still alive after SIGKILL`);
+      if (result.exitCode === 137 && result.stdout.length === 0) throw atMemoryLimit(containerId);
       const raws = await parseRecordDump(result.stdout);
       return (await toRecords(this.deps, nodeId, containerId, raws, (ids) => readDump(this.deps, containerId, ids)))[0];
     });
@@ -341,34 +314,7 @@ export class ProcessService {
   async runAndWait(nodeIdInput: unknown, configInput: unknown, options: { timeoutMs?: number } = {}): Promise<ProcessLogs> {
     const config = parseInput(ProcessConfigSchema, configInput, 'process config');
     const timeoutMs = options.timeoutMs ?? (config.timeoutMs !== undefined ? config.timeoutMs + config.graceMs + 10_000 : 60_000);
-    const deadline = Date.now() + timeoutMs;
-    const hold = await this.tracker.acquire();
-    try {
-      const started = await this.start(nodeIdInput, config);
-      const execId = this.execIds.get(started.processId);
-      if (hold.live && execId) {
-        const containerId = (await this.nodes.containerOf(started.nodeId)).id;
-        await new Promise<void>((resolve) => {
-          let stop = () => {};
-          const timer = setTimeout(() => {
-            stop();
-            resolve();
-          }, deadline - Date.now());
-          stop = this.tracker.watch(containerId, execId, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-      let logs = await this.logs(started.nodeId, started.processId);
-      if (logs.process.status === 'running') {
-        await this.wait(started.nodeId, started.processId, { timeoutMs: Math.max(1, deadline - Date.now()) });
-        logs = await this.logs(started.nodeId, started.processId);
-      }
-      return logs;
-    } finally {
-      hold.release();
-    }
+    return runToEnd(this.waits, () => this.start(nodeIdInput, config), Date.now() + timeoutMs);
   }
 
   /**
@@ -377,16 +323,7 @@ export class ProcessService {
    * @returns schema `ExecAnswerSchema`. @throws like `runAndWait`.
    */
   async exec(nodeIdInput: unknown, configInput: unknown, options: { timeoutMs?: number } = {}): Promise<ExecAnswer> {
-    let logs = await this.runAndWait(nodeIdInput, configInput, options);
-    const out = { stdout: [logs.stdout.data], stderr: [logs.stderr.data] };
-    while (!logs.stdout.complete || !logs.stderr.complete) {
-      const next = await this.logs(logs.process.nodeId, logs.process.processId, { stdoutOffset: logs.stdout.nextOffset, stderrOffset: logs.stderr.nextOffset });
-      if (next.stdout.nextOffset === logs.stdout.nextOffset && next.stderr.nextOffset === logs.stderr.nextOffset) break;
-      out.stdout.push(next.stdout.data);
-      out.stderr.push(next.stderr.data);
-      logs = next;
-    }
-    return { process: logs.process, exitCode: logs.process.exitCode ?? 137, stdout: out.stdout.join(''), stderr: out.stderr.join('') };
+    return collectOutput(this.waits, await this.runAndWait(nodeIdInput, configInput, options));
   }
 
   /**
@@ -394,50 +331,22 @@ export class ProcessService {
    * `exec_die` of its supervisor exec, or its node's container dying), not by reading the node on a timer.
    * @throws {TimeoutError} when it still runs after `timeoutMs` (default 60000 ms); the process goes on.
    * @throws {ProcessNotFoundError} @throws {NodeNotFoundError}
+   * @throws {LimitExceededError} when the node is at its memory limit and the end cannot be learned otherwise.
    */
   async wait(nodeIdInput: unknown, processIdInput: unknown, optionsInput: WaitOptions = {}): Promise<ProcessRecord> {
     const nodeId = await this.nodes.resolveId(nodeIdInput);
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const options = parseInput(WaitOptionsSchema, optionsInput, 'wait options');
-    const deadline = Date.now() + options.timeoutMs;
-    const timedOut = () => new TimeoutError(`process "${processId}" on node "${nodeId}" still runs after ${options.timeoutMs} ms`);
-    let first = true;
-    for (;;) {
-      const hold = await this.tracker.acquire();
-      try {
-        // The first read always completes (so an unknown process is reported as such); later ones are cut at the deadline.
-        const record = first ? await this.sharedGet(nodeId, processId) : await withDeadline(this.sharedGet(nodeId, processId), deadline, timedOut);
-        first = false;
-        if (record.status !== 'running') return record;
-        if (Date.now() >= deadline) throw timedOut();
-        const containerId = (await this.nodes.containerOf(nodeId)).id;
-        const execId = this.execIds.get(processId);
-        const waitMs = hold.live && execId ? deadline - Date.now() : Math.min(FALLBACK_POLL_MS, deadline - Date.now());
-        await new Promise<void>((resolve) => {
-          let stop = () => {};
-          const timer = setTimeout(() => {
-            stop();
-            resolve();
-          }, waitMs);
-          stop = this.tracker.watch(containerId, execId, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      } finally {
-        hold.release();
-      }
-    }
+    return waitForEnd(this.waits, nodeId, processId, options.timeoutMs);
   }
-}
 
-/** `promise`, or `error()` once `deadline` (Unix ms) passes. */
-async function withDeadline<T>(promise: Promise<T>, deadline: number, error: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(error()), Math.max(0, deadline - Date.now()));
-    }),
-  ]).finally(() => clearTimeout(timer));
+  private get waits(): WaitContext {
+    return {
+      tracker: this.tracker,
+      execIds: this.execIds,
+      containerOf: async (nodeId) => (await this.nodes.containerOf(nodeId)).id,
+      get: (nodeId, processId) => this.sharedGet(nodeId, processId),
+      logs: (nodeId, processId, query) => this.logs(nodeId, processId, query),
+    };
+  }
 }

@@ -1,0 +1,55 @@
+import { EngineError, ImageUnavailableError, ValidationError } from '../errors.js';
+import type { SpawnOptions, SpawnResult } from '../engine/container-engine.js';
+import type { ProcessRecord, ResolvedProcessConfig } from '../schemas/process.js';
+import { LAUNCH_EXIT, LAUNCH_SCRIPT } from './node-scripts.js';
+
+/** What `launch.sh` needs besides the config. */
+export interface LaunchArgs {
+  stateDir: string;
+  processId: string;
+  capBytes: number;
+}
+
+/**
+ * The exec that starts a process (see `launch.sh`): the script in argv, an argv command after it (exact bytes,
+ * no quoting), and on stdin the meta JSON line (with the exec's own id) and a shell command's exact bytes.
+ */
+export function launchExec(config: ResolvedProcessConfig, args: LaunchArgs): { options: SpawnOptions; meta: Omit<ProcessRecord, 'processId' | 'nodeId' | 'status' | 'startedAt' | 'startedAtMs' | 'stdoutBytes' | 'stderrBytes' | 'truncated'> } {
+  const shell = typeof config.command === 'string';
+  const meta = { name: config.name, command: config.command, path: config.path, envKeys: Object.keys(config.env), timeoutMs: config.timeoutMs };
+  const argv = [args.stateDir, args.processId, config.path, String(args.capBytes), String(config.timeoutMs ?? 0), String(config.graceMs)];
+  return {
+    meta,
+    options: {
+      cmd: ['/bin/sh', '-c', LAUNCH_SCRIPT, 'nodes', ...argv, shell ? 'shell' : 'argv', ...(shell ? [] : (config.command as string[]))],
+      env: config.env,
+      stdin: (execId) => Buffer.concat([Buffer.from(`${JSON.stringify({ ...meta, execId })}\n`), Buffer.from(shell ? (config.command as string) : '')]),
+      ackPrefix: '@started ',
+    },
+  };
+}
+
+/**
+ * The error of a launch that ended before its process started.
+ * @returns {ValidationError} for a missing working directory, {ImageUnavailableError} for an image without
+ * `/bin/sh` or a tool processes need, {EngineError} otherwise.
+ */
+export function launchError(result: SpawnResult, nodeId: string, name: string, image: string): Error {
+  const message = Buffer.concat([result.stderr, result.stdout]).toString('utf8').trim().slice(0, 500);
+  if (result.exitCode === LAUNCH_EXIT.missingCwd) return new ValidationError(`invalid process config: path: ${message}`, [`path: ${message}`]);
+  if (result.exitCode === LAUNCH_EXIT.missingTool) return new ImageUnavailableError(image, `node "${nodeId}": ${message} (image "${image}")`);
+  if ((result.exitCode === 126 || result.exitCode === 127) && /\/bin\/sh|no such file|not found/i.test(message)) {
+    return new ImageUnavailableError(image, `node "${nodeId}": the image "${image}" has no /bin/sh, which processes need`);
+  }
+  return new EngineError(`process "${name}" could not be started on node "${nodeId}": ${message || `launcher exit code ${result.exitCode}`}`);
+}
+
+/** Runs `read` unless the same `key` is being read already, in which case its answer is shared. */
+export function shared<T>(inFlight: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  let promise = inFlight.get(key);
+  if (!promise) {
+    promise = read().finally(() => inFlight.delete(key));
+    inFlight.set(key, promise);
+  }
+  return promise;
+}

@@ -1,0 +1,110 @@
+import { LimitExceededError, TimeoutError } from '../errors.js';
+import type { ExecAnswer, LogsQuery, ProcessLogs, ProcessRecord } from '../schemas/process.js';
+import type { ExecTracker } from './exec-tracker.js';
+
+/** How often a wait reads the record while the engine's events are not flowing (ms). */
+const FALLBACK_POLL_MS = 1_000;
+
+/** What waiting for processes needs from the process service. */
+export interface WaitContext {
+  tracker: ExecTracker;
+  /** supervisor exec ids known to this manager (processId -> execId) */
+  execIds: Map<string, string>;
+  containerOf(nodeId: string): Promise<string>;
+  /** a record read, shared by the waits of one process */
+  get(nodeId: string, processId: string): Promise<ProcessRecord>;
+  logs(nodeId: string, processId: string, query?: LogsQuery): Promise<ProcessLogs>;
+}
+
+/** Resolves when the exec ends or the container dies or goes (as the tracker hears it), or after `ms`. */
+function untilWoken(tracker: ExecTracker, containerId: string, execId: string | undefined, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stop = () => {};
+    const timer = setTimeout(() => {
+      stop();
+      resolve();
+    }, ms);
+    stop = tracker.watch(containerId, execId, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** `promise`, or `error()` once `deadline` (Unix ms) passes. */
+async function withDeadline<T>(promise: Promise<T>, deadline: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(error()), Math.max(0, deadline - Date.now()));
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Waits until a process ends and returns its final record: reads it, then sleeps until the engine's events say
+ * its supervisor exec ended (or its container died), then reads it again; only while events do not flow does
+ * it read every `FALLBACK_POLL_MS`. @throws {TimeoutError} at `timeoutMs`.
+ */
+export async function waitForEnd(ctx: WaitContext, nodeId: string, processId: string, timeoutMs: number): Promise<ProcessRecord> {
+  const deadline = Date.now() + timeoutMs;
+  const timedOut = () => new TimeoutError(`process "${processId}" on node "${nodeId}" still runs after ${timeoutMs} ms`);
+  let first = true;
+  for (;;) {
+    const hold = await ctx.tracker.acquire();
+    try {
+      // The first read always completes (so an unknown process is reported as such); later ones are cut at the deadline.
+      const read = first ? ctx.get(nodeId, processId) : withDeadline(ctx.get(nodeId, processId), deadline, timedOut);
+      // A node at its memory limit cannot run the read; the engine's exec_die still tells when the process ends.
+      const record = await read.catch((error: unknown) => {
+        if (error instanceof LimitExceededError && hold.live && ctx.execIds.has(processId)) return undefined;
+        throw error;
+      });
+      first = false;
+      if (record && record.status !== 'running') return record;
+      if (Date.now() >= deadline) throw timedOut();
+      const execId = ctx.execIds.get(processId);
+      const waitMs = hold.live && execId ? deadline - Date.now() : Math.min(FALLBACK_POLL_MS, deadline - Date.now());
+      await untilWoken(ctx.tracker, await ctx.containerOf(nodeId), execId, waitMs);
+    } finally {
+      hold.release();
+    }
+  }
+}
+
+/**
+ * Starts a process with `start` and answers, once it ended, its record and the first page of both streams: the
+ * subscription is held before the start, so its `exec_die` cannot be missed, and nothing reads the node until
+ * then. @throws {TimeoutError} when it still runs at `deadline` (Unix ms).
+ */
+export async function runToEnd(ctx: WaitContext, start: () => Promise<ProcessRecord>, deadline: number): Promise<ProcessLogs> {
+  const hold = await ctx.tracker.acquire();
+  try {
+    const started = await start();
+    const execId = ctx.execIds.get(started.processId);
+    if (hold.live && execId) await untilWoken(ctx.tracker, await ctx.containerOf(started.nodeId), execId, deadline - Date.now());
+    let logs = await ctx.logs(started.nodeId, started.processId);
+    if (logs.process.status === 'running') {
+      await waitForEnd(ctx, started.nodeId, started.processId, Math.max(1, deadline - Date.now()));
+      logs = await ctx.logs(started.nodeId, started.processId);
+    }
+    return logs;
+  } finally {
+    hold.release();
+  }
+}
+
+/** Reads the pages after `first` until both streams are complete, and joins them into an `ExecAnswer`. */
+export async function collectOutput(ctx: WaitContext, first: ProcessLogs): Promise<ExecAnswer> {
+  let logs = first;
+  const out = { stdout: [logs.stdout.data], stderr: [logs.stderr.data] };
+  while (!logs.stdout.complete || !logs.stderr.complete) {
+    const next = await ctx.logs(logs.process.nodeId, logs.process.processId, { stdoutOffset: logs.stdout.nextOffset, stderrOffset: logs.stderr.nextOffset });
+    if (next.stdout.nextOffset === logs.stdout.nextOffset && next.stderr.nextOffset === logs.stderr.nextOffset) break;
+    out.stdout.push(next.stdout.data);
+    out.stderr.push(next.stderr.data);
+    logs = next;
+  }
+  return { process: logs.process, exitCode: logs.process.exitCode ?? 137, stdout: out.stdout.join(''), stderr: out.stderr.join('') };
+}
