@@ -17,6 +17,7 @@ import { FaultService } from './network/fault-service.js';
 import { NetworkService } from './network/network-service.js';
 import { NodeLocks } from './node/node-locks.js';
 import { NodeService } from './node/node-service.js';
+import { WarmPool } from './pool/warm-pool.js';
 import { ProcessService } from './process/process-service.js';
 import { parseInput } from './schemas/parse.js';
 import { TOKENS } from './tokens.js';
@@ -54,7 +55,7 @@ export function createCoreInjector(options: NodesOptions = {}, overrides: Compos
     engine = injector.resolve(DockerEngine);
   }
   injector.registerInstance(TOKENS.ContainerEngine, overrides.metrics ? instrumentEngine(engine, overrides.metrics) : engine);
-  for (const service of [ImageService, NetworkAgent, FaultCarrier, NetworkService, NodeService, ProcessService, FileService, FaultService, HealthService] as const) {
+  for (const service of [ImageService, NetworkAgent, FaultCarrier, NetworkService, WarmPool, NodeService, ProcessService, FileService, FaultService, HealthService] as const) {
     injector.registerInstance(service as never, injector.resolve(service as never));
   }
   return injector;
@@ -76,5 +77,6 @@ export function createNodeManager(options: NodesOptions = {}, overrides: Composi
     injector.resolve(HealthService),
     injector.resolve(FileService),
     injector.resolve(FaultService),
+    injector.resolve(WarmPool),
   );
 }

@@ -19,6 +19,7 @@ export const OPTION_ENV = {
   networkPool: 'NODES_NETWORK_POOL',
   networkPrefixLength: 'NODES_NETWORK_PREFIX_LENGTH',
   imageAllowlist: 'NODES_IMAGE_ALLOWLIST',
+  poolSize: 'NODES_POOL_SIZE',
   healthTimeoutMs: 'NODES_HEALTH_TIMEOUT_MS',
 } as const satisfies Partial<Record<keyof NodesOptions, string>>;
 

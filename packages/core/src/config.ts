@@ -48,6 +48,10 @@ export const MIN_PIDS_LIMIT = 16;
  *   reported as not answering.
  * - `imageAllowlist`: when set, the only registries (`docker.io`, `registry.local:5000`) or repository prefixes
  *   (`ghcr.io/acme`) node images may come from; others are refused before the engine is asked. Default: any.
+ * - `poolSize`: warm containers kept per pooled spec (0, the library's default, turns the pool off; the
+ *   server's default is 2, `NODES_POOL_SIZE`). `poolSpecs`: the node specs kept warm (default `[{}]`, the
+ *   default spec); a spec asked for 3 times is kept warm too while it stays among the 4 most recent such.
+ *   Specs with a `name`, `env` or ports are never pooled. See `WarmPool`.
  */
 export const ConfigSchema = z
   .object({
@@ -103,6 +107,8 @@ export const ConfigSchema = z
       .positive()
       .default(1024 * 1024 * 1024),
     maxListEntries: z.number().int().positive().default(10_000),
+    poolSize: z.number().int().min(0).max(64).default(0),
+    poolSpecs: z.array(z.record(z.string(), z.unknown())).default([{}]),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -5,6 +5,7 @@ import type { LinkInput, Link, Partition } from './schemas/faults.js';
 import type { FileInfo, FileListing, WriteFileOptions } from './schemas/files.js';
 import { LimitExceededError } from './errors.js';
 import type { HealthService } from './health/health-service.js';
+import type { WarmPool } from './pool/warm-pool.js';
 import type { NodeService } from './node/node-service.js';
 import type { ProcessService } from './process/process-service.js';
 import type { ResolvedConfig } from './composition-root.js';
@@ -43,7 +44,33 @@ export class NodeManager {
     private readonly health: HealthService,
     private readonly files: FileService,
     private readonly faults: FaultService,
-  ) {}
+    private readonly pool: WarmPool,
+  ) {
+    // With `poolSize` > 0 the warm pool sweeps what an earlier run left and fills itself, in the background.
+    pool.start();
+  }
+
+  /** How many warm containers this manager holds ready to be claimed (see `WarmPool`). */
+  get warmSize(): number {
+    return this.pool.size;
+  }
+
+  /**
+   * Fills the warm pool up to `poolSize` per wanted spec and waits for it (a create then claims one instead of
+   * making one). Nothing to do when the pool is off.
+   * @throws {EngineUnavailableError} when the engine does not answer.
+   */
+  async warmUp(): Promise<void> {
+    if (this.pool.enabled) await this.pool.fillNow();
+  }
+
+  /**
+   * Stops the warm pool's background refills and waits for one under way. Nodes and warm containers stay on
+   * the engine (a later manager of the namespace adopts the warm ones); the manager may still be used, cold.
+   */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
 
   /** The namespace this manager sees (label `io.nodes.namespace`). */
   get namespace(): string {

@@ -16,6 +16,8 @@ import type { NodesOptions } from '@nodes/core';
  * `NODES_PORT_HOST_IP` (host address published ports bind to; default 127.0.0.1), `NODES_TOOLS_IMAGE` (the
  * network agent's image), `NODES_ALLOW_HOST_ACCESS` (default false) and `NODES_EGRESS` (default true). Following
  * output: `NODES_MAX_FOLLOWERS` (256), `NODES_MAX_FOLLOWERS_PER_PROCESS` (32), `NODES_FOLLOWER_QUEUE_BYTES` (4 MiB).
+ * `NODES_POOL_SIZE`: warm containers kept per pooled spec (default 2 in the server; 0 turns the pool off);
+ * `NODES_POOL_SPECS`: the node specs kept warm, a JSON array with the library's field names (default `[{}]`).
  */
 export const ServerEnvSchema = z.object({
   NODES_HOST: z.string().min(1).default('127.0.0.1'),
@@ -52,6 +54,19 @@ export const ServerEnvSchema = z.object({
   NODES_MAX_FOLLOWERS: z.coerce.number().int().positive().optional(),
   NODES_MAX_FOLLOWERS_PER_PROCESS: z.coerce.number().int().positive().optional(),
   NODES_FOLLOWER_QUEUE_BYTES: z.coerce.number().int().positive().optional(),
+  NODES_POOL_SIZE: z.coerce.number().int().min(0).max(64).default(2),
+  NODES_POOL_SPECS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of node specs (library field names)' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.record(z.string(), z.unknown())))
+    .optional(),
 });
 export type ServerEnv = z.infer<typeof ServerEnvSchema>;
 
@@ -82,6 +97,8 @@ export function coreOptionsOf(env: ServerEnv): NodesOptions {
     maxFollowers: env.NODES_MAX_FOLLOWERS,
     maxFollowersPerProcess: env.NODES_MAX_FOLLOWERS_PER_PROCESS,
     followerQueueBytes: env.NODES_FOLLOWER_QUEUE_BYTES,
+    poolSize: env.NODES_POOL_SIZE,
+    poolSpecs: env.NODES_POOL_SPECS,
     imageAllowlist: env.NODES_IMAGE_ALLOWLIST?.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
   };
 }

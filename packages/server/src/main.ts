@@ -52,8 +52,11 @@ async function main(): Promise<void> {
     }, env.NODES_SHUTDOWN_TIMEOUT_MS);
     force.unref();
     server.close(() => {
-      logger.info({}, 'stopped');
-      process.exit(0);
+      // Refills stop; the warm containers stay for the next run to adopt.
+      void core.close().finally(() => {
+        logger.info({}, 'stopped');
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
   };

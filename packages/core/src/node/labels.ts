@@ -1,3 +1,5 @@
+import { parsePoolName, recordNameOf } from '../pool/pool-names.js';
+
 /**
  * The labels every node's container carries. They are the record of which nodes exist: a manager that starts
  * later finds its nodes, their specs and their history on the engine alone.
@@ -21,6 +23,12 @@ export const LABELS = {
   resetAt: 'io.nodes.reset-at',
   /** a helper container of the namespace, not a node: `agent` (see `NetworkAgent`) */
   role: 'io.nodes.role',
+  /**
+   * on a warm-pool container: the pool key of the spec it was made for (see `pool/pool-keys.ts`). Such a
+   * container carries no node id label: its name says whether it is pooled or a node, and holds the node's record
+   * (see `pool/pool-names.ts`).
+   */
+  pool: 'io.nodes.pool',
   /** on a network: the segment of its namespace it is (`default` for the namespace's own) */
   network: 'io.nodes.network',
 } as const;
@@ -51,6 +59,11 @@ export function legacyContainerNameOf(namespace: string, nodeId: string, name: s
  * `containerNameOf`, or, for a container made under the earlier scheme and still carrying that name, the earlier one.
  */
 export function canonicalNameOf(namespace: string, container: { name: string; labels: Record<string, string> }): string {
+  if (container.labels[LABELS.pool] !== undefined) {
+    // A pool container's name holds its record: its own name, without a reset's `-replaced-…` suffix.
+    const parsed = parsePoolName(namespace, container.name);
+    return parsed?.kind === 'node' ? recordNameOf(namespace, parsed.record) : container.name;
+  }
   const nodeId = container.labels[LABELS.nodeId] ?? '';
   const name = container.labels[LABELS.nodeName] || undefined;
   const legacy = legacyContainerNameOf(namespace, nodeId, name);

@@ -2,7 +2,8 @@ import type { NodesConfig } from '../config.js';
 import type { ContainerEngine } from '../engine/container-engine.js';
 import { LimitExceededError, ValidationError } from '../errors.js';
 import type { NodeSpec } from '../schemas/node.js';
-import { LABELS, namespaceSelector } from './labels.js';
+import { namespaceSelector } from './labels.js';
+import { identityOf } from './node-records.js';
 
 /** The limits a node's container gets: bytes of memory (no swap beyond), CPU in 1e-9 CPUs, processes and threads. */
 export interface NodeLimits {
@@ -55,7 +56,7 @@ export class NodeQuota {
     const release = () => void this.creating.delete(nodeId);
     try {
       const containers = await this.engine.listContainers(namespaceSelector(this.namespace));
-      const made = new Set(containers.map((c) => c.labels[LABELS.nodeId]).filter((id) => id !== undefined && !this.creating.has(id)));
+      const made = new Set(containers.map((c) => identityOf(c)?.nodeId).filter((id) => id !== undefined && !this.creating.has(id)));
       if (made.size + this.creating.size > this.maxNodes) {
         throw new LimitExceededError(
           `namespace "${this.namespace}" holds its maximum of ${this.maxNodes} nodes (maxNodes, NODES_MAX_NODES): remove nodes first`,

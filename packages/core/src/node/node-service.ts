@@ -14,18 +14,17 @@ import { NodeSpecInputSchema, type NodeInfo, type NodeSpec } from '../schemas/no
 import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
 import { carryProcessRecords, markProcessesLost, type CarryDeps } from '../process/carry-records.js';
-import { LABELS, MANAGED_BY, canonicalNameOf, containerNameOf, namespaceSelector } from './labels.js';
+import { containerOptionsOf, specLabelsOf } from './container-options.js';
+import { LABELS, canonicalNameOf, containerNameOf, namespaceSelector } from './labels.js';
 import { NodeLocks } from './node-locks.js';
 import { NodeQuota, limitsOf } from './node-limits.js';
-import { assertNoLegacyHolder, currentContainers, redactSpec, specForReset, specOf, toNodeInfo } from './node-records.js';
+import { assertNoLegacyHolder, currentContainers, identityOf, nodeIdOf, redactSpec, specForReset, specOf, toNodeInfo } from './node-records.js';
 import { pruneNamespace, type PruneResult } from './prune.js';
+import { WarmPool } from '../pool/warm-pool.js';
+import { putBack, swapOntoWarm } from '../pool/pool-reset.js';
 import { START_WATCH_MS, StartWatch } from './start-watch.js';
 
-/**
- * The node's main process when its spec gives no command: it idles until stopped, so the node stays up for
- * processes. With `HostConfig.Init` the init forwards SIGTERM to it, and the trap ends it at once.
- */
-export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+export { KEEPALIVE_COMMAND } from './container-options.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,6 +40,7 @@ export class NodeService {
     @inject(NetworkService) private readonly networks: NetworkService,
     @inject(FaultCarrier) private readonly faultCarrier: FaultCarrier,
     @inject(NetworkAgent) private readonly agent: NetworkAgent,
+    @inject(WarmPool) private readonly pool: WarmPool,
   ) {
     this.quota = new NodeQuota(engine, config.namespace, config.maxNodes);
     this.startWatch = new StartWatch(engine, logger);
@@ -74,7 +74,8 @@ export class NodeService {
    * @throws {NodeNotFoundError} when the namespace has no container for it.
    */
   async containerOf(nodeId: NodeId): Promise<ContainerSummary> {
-    const containers = await this.engine.listContainers({ ...namespaceSelector(this.config.namespace), [LABELS.nodeId]: nodeId });
+    // A node made from the warm pool has no node id label (its name holds its record): read the namespace.
+    const containers = await this.engine.listContainers(namespaceSelector(this.config.namespace));
     const current = currentContainers(containers, this.canonicalName).get(nodeId);
     if (!current) throw new NodeNotFoundError(nodeId);
     return current;
@@ -121,13 +122,20 @@ export class NodeService {
     this.images.assertAllowed(spec.image ?? this.config.defaultImage);
     const nodeId = `n-${randomBytes(6).toString('hex')}`;
     const release = await this.quota.reserve(nodeId);
+    const leave = this.pool.enter();
     let container: ContainerSummary;
     try {
+      const warm = await this.pool.claimForCreate(spec);
+      if (warm) {
+        this.logger.info({ nodeId: identityOf(warm)?.nodeId, containerId: warm.id, image: warm.image }, 'node created from the warm pool');
+        return toNodeInfo(warm, true);
+      }
       container = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), async () => {
         if (spec.name) await assertNoLegacyHolder(this.engine, this.config.namespace, spec.name);
         return this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 });
       });
     } finally {
+      leave();
       release();
     }
     this.logger.info({ nodeId, containerId: container.id, image: spec.image ?? this.config.defaultImage }, 'node created');
@@ -149,26 +157,20 @@ export class NodeService {
     kept: { addresses?: AddressBook; hostPorts?: HostPorts } = {},
   ): Promise<ContainerSummary> {
     const image = spec.image ?? this.config.defaultImage;
-    const limits = limitsOf(spec, this.config);
     await this.images.ensure(image);
     const labels: Record<string, string> = {
-      ...spec.labels,
-      ...namespaceSelector(this.config.namespace),
-      [LABELS.managedBy]: MANAGED_BY,
+      ...specLabelsOf(spec, this.config.namespace),
       [LABELS.nodeId]: nodeId,
-      // Env KEYS only: the values live in the container's own Config.Env, where a reset takes them from.
-      [LABELS.spec]: JSON.stringify(redactSpec(spec)),
       [LABELS.createdAt]: history.createdAt,
       [LABELS.resets]: String(history.resets),
     };
     if (spec.name) labels[LABELS.nodeName] = spec.name;
     if (history.resetAt) labels[LABELS.resetAt] = history.resetAt;
     const name = containerNameOf(this.config.namespace, nodeId, spec.name);
-    const command = spec.command === undefined ? KEEPALIVE_COMMAND : typeof spec.command === 'string' ? ['/bin/sh', '-c', spec.command] : spec.command;
     // Only a command of the spec's own can exit at once; subscribing runs beside the create.
     const watch = spec.command === undefined ? undefined : this.startWatch.hold();
     try {
-      return await this.createAndStart(nodeId, spec, { image, labels, name, command, limits }, beforeStart, kept, watch);
+      return await this.createAndStart(nodeId, spec, { image, labels, name }, beforeStart, kept, watch);
     } finally {
       watch?.release();
     }
@@ -177,30 +179,26 @@ export class NodeService {
   private async createAndStart(
     nodeId: string,
     spec: NodeSpec,
-    made: { image: string; labels: Record<string, string>; name: string; command: string[]; limits: ReturnType<typeof limitsOf> },
+    made: { image: string; labels: Record<string, string>; name: string },
     beforeStart: ((containerId: string) => Promise<void>) | undefined,
     kept: { addresses?: AddressBook; hostPorts?: HostPorts },
     watch: ReturnType<StartWatch['hold']> | undefined,
   ): Promise<ContainerSummary> {
-    const { image, labels, name, command, limits } = made;
+    const { image, labels, name } = made;
     const addresses = kept.addresses ?? {};
     let containerId: string | undefined;
     let endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
     for (let attempt = 0; containerId === undefined; attempt++) {
       try {
-        containerId = await this.engine.createContainer({
-          network: endpoints[0],
-          ports: bindingsOf(spec.ports, this.config.portHostIp, kept.hostPorts),
-          name,
-          image,
-          env: spec.env ?? {},
-          labels,
-          cmd: command,
-          workingDir: spec.workingDir,
-          hostname: spec.name ?? nodeId,
-          ...limits,
-          user: spec.user,
-        });
+        containerId = await this.engine.createContainer(
+          containerOptionsOf(spec, this.config, {
+            name,
+            hostname: spec.name ?? nodeId,
+            labels,
+            network: endpoints[0],
+            ports: bindingsOf(spec.ports, this.config.portHostIp, kept.hostPorts),
+          }),
+        );
       } catch (error) {
         if (error instanceof EngineError && error.statusCode === 404 && /network/i.test(error.message) && attempt < 2) {
           // Another manager pruned the namespace's network since this one last saw it: make it again.
@@ -288,7 +286,8 @@ export class NodeService {
   async remove(nodeIdInput: unknown): Promise<void> {
     const nodeId = await this.resolveId(nodeIdInput);
     await this.withNodeLock(nodeId, async () => {
-      const containers = await this.engine.listContainers({ ...namespaceSelector(this.config.namespace), [LABELS.nodeId]: nodeId });
+      const all = await this.engine.listContainers(namespaceSelector(this.config.namespace));
+      const containers = all.filter((c) => nodeIdOf(c) === nodeId);
       if (containers.length === 0) throw new NodeNotFoundError(nodeId);
       // A crash mid-reset can leave a second container: remove every one that carries the node id.
       const removed = await Promise.all(containers.map((c) => this.engine.removeContainer(c.id)));
@@ -308,35 +307,57 @@ export class NodeService {
    */
   async reset(nodeIdInput: unknown): Promise<NodeInfo> {
     const nodeId = await this.resolveId(nodeIdInput);
-    return this.withNodeLock(nodeId, async () => {
-      const old = await this.containerOf(nodeId);
-      return this.withNameLock(this.canonicalName(old), () => this.replace(nodeId, old));
-    });
+    const leave = this.pool.enter();
+    try {
+      return await this.withNodeLock(nodeId, async () => {
+        const old = await this.containerOf(nodeId);
+        return this.withNameLock(this.canonicalName(old), () => this.replace(nodeId, old));
+      });
+    } finally {
+      leave();
+    }
   }
 
   /** The body of a reset, under the node's and its name's locks. */
   private async replace(nodeId: string, listed: ContainerSummary): Promise<NodeInfo> {
     const old = (await this.engine.inspectContainer(listed.id)) ?? listed;
     const spec = specForReset(old);
+    const identity = identityOf(old) ?? { nodeId, createdAt: old.createdAt, resets: 0 };
+    const history = { createdAt: identity.createdAt, resets: identity.resets + 1, resetAt: new Date().toISOString() };
+    const staged = await this.pool.claimForReset(spec);
+    if (staged) {
+      const deps = {
+        engine: this.engine,
+        logger: this.logger,
+        networks: this.networks,
+        carry: this.carry,
+        namespace: this.config.namespace,
+        beforeRemovingOld: (newId: string) => this.carryFaults(nodeId, old.id, newId),
+      };
+      try {
+        const container = await swapOntoWarm(deps, old, staged.container, { nodeId, ...history }, spec);
+        this.logger.info({ nodeId, containerId: container.id }, 'node reset onto a warm container');
+        return toNodeInfo(container, true);
+      } finally {
+        staged.done();
+      }
+    }
     await this.images.ensure(spec.image ?? this.config.defaultImage);
     const canonical = this.canonicalName(old);
     const aside = `${canonical}-replaced-${randomBytes(3).toString('hex')}`;
     if (old.name === canonical) await this.engine.renameContainer(old.id, aside);
     let container: ContainerSummary;
+    let unended = true;
     try {
       container = await this.createContainer(
         nodeId,
         spec,
-        {
-          createdAt: old.labels[LABELS.createdAt] ?? old.createdAt,
-          resets: Number(old.labels[LABELS.resets] ?? 0) + 1,
-          resetAt: new Date().toISOString(),
-        },
+        history,
         // Records go in before the start: once the new container runs, readers pick it, and it must hold them.
         // The old container leaves its networks just before (which frees its host ports too), so that the new one
         // can take its addresses and ports.
         async (newId) => {
-          await carryProcessRecords(this.carry, nodeId, old.id, newId);
+          unended = await carryProcessRecords(this.carry, nodeId, old.id, newId);
           await this.networks.detach(old);
         },
         // Addresses and engine-picked host ports are pinned to what the old container had.
@@ -344,14 +365,11 @@ export class NodeService {
       );
     } catch (error) {
       await this.engine.renameContainer(old.id, canonical).catch(() => undefined);
-      await this.reattach(nodeId, old, spec);
+      await putBack({ engine: this.engine, logger: this.logger, networks: this.networks }, old, nodeId, spec);
       throw error;
     }
-    await markProcessesLost(this.carry, nodeId, container.id);
-    // Partitions and link faults live in the old container's network namespace: put them in the new one's.
-    await this.faultCarrier.carry(nodeId, old.id, container.id).catch((error: unknown) =>
-      this.logger.warn({ nodeId, err: String(error) }, 'could not carry network faults over the reset'),
-    );
+    if (unended) await markProcessesLost(this.carry, nodeId, container.id);
+    await this.carryFaults(nodeId, old.id, container.id);
     try {
       await this.engine.removeContainer(old.id);
     } catch (error) {
@@ -364,16 +382,11 @@ export class NodeService {
     return toNodeInfo(container, true);
   }
 
-  /** Puts the old container of a failed reset back on its networks, with its addresses (best effort: logged). */
-  private async reattach(nodeId: string, old: ContainerSummary, spec: NodeSpec): Promise<void> {
-    try {
-      const current = await this.engine.inspectContainer(old.id);
-      const joined = new Set((current?.networks ?? []).map((n) => n.networkId));
-      const endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, this.networks.addressesOf(old, spec.networks));
-      await this.networks.attach(old.id, endpoints.filter((e) => !joined.has(e.network)));
-    } catch (error) {
-      this.logger.warn({ nodeId, containerId: old.id, err: String(error) }, 'could not put the old container back on its networks');
-    }
+  /** Partitions and link faults live in the old container's network namespace: put them in the new one's. */
+  private async carryFaults(nodeId: string, oldId: string, newId: string): Promise<void> {
+    await this.faultCarrier.carry(nodeId, oldId, newId).catch((error: unknown) =>
+      this.logger.warn({ nodeId, err: String(error) }, 'could not carry network faults over the reset'),
+    );
   }
 
   /** Every node of the namespace, as the engine records them (`GET /containers/json` filtered by label). */
@@ -398,7 +411,8 @@ export class NodeService {
   /**
    * Removes the namespace's containers that are not live nodes: leftovers of crashed resets, containers created
    * but never started (older than `pruneGraceMs`), containers with unreadable labels, and, when `idleTtlMs` is
-   * set, idle nodes. See `pruneNamespace` in `prune.ts` for the rules. Then removes the namespace's networks
+   * set, idle nodes. See `pruneNamespace` in `prune.ts` for the rules. Then sweeps the warm pool and fills it
+   * back to `poolSize` per wanted spec (`WarmPool.sweep`, `fillNow`). Then removes the namespace's networks
    * that no container uses any more (`DELETE /networks/{id}`).
    * @returns schema `PruneResultSchema`: every removed container with its reason.
    * @throws {EngineUnavailableError} when the engine does not answer.
@@ -414,10 +428,14 @@ export class NodeService {
       graceMs: this.config.pruneGraceMs,
       idleTtlMs: this.config.idleTtlMs,
     });
+    // The warm pool: stale, unwanted and excess containers go, then it is filled back to its size, so that a
+    // prune leaves exactly `poolSize` warm containers per wanted spec.
+    result.removed.push(...(await this.pool.sweep()));
+    await this.pool.fillNow();
     // Networks go last: the containers just removed no longer hold them. Then the agent, once no node is left.
     const networks = await this.networks.pruneUnused();
     const left = await this.engine.listContainers(namespaceSelector(this.config.namespace));
-    if (!left.some((c) => c.labels[LABELS.nodeId])) {
+    if (!left.some((c) => identityOf(c))) {
       for (const containerId of await this.agent.remove()) result.removed.push({ containerId, reason: 'unused_helper' });
     }
     return { ...result, networks };

@@ -4,13 +4,18 @@ import { NodeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LABELS, namespaceSelector } from './labels.js';
 import type { NodeLocks } from './node-locks.js';
-import { currentContainers, readSpec } from './node-records.js';
+import { currentContainers, identityOf, nodeIdOf, readSpec } from './node-records.js';
 import { ACTIVITY_SCRIPT } from '../process/node-scripts.js';
 
 /**
  * Why `pruneNodes` removed a container:
- * - `replaced_leftover`: the old container of a reset that crashed after creating the new one
- *   (its name ends in `-replaced-xxxxxx` while the node's canonical container exists);
+ * - `replaced_leftover`: the old container of a reset that crashed after the new one started (a container of
+ *   the node with fewer resets than the node's current one, which has started);
+ * - `claim_leftover`: a warm container claimed (`.K.`) by a manager that died before making it a node (a
+ *   create never answered, or a reset that left its node on the old container), seen so by the pool's sweep
+ *   for longer than `pruneGraceMs`;
+ * - `pool_stale`: a warm-pool container not claimed that died or never started, is of a spec no longer kept
+ *   warm, or is beyond the pool size (see `WarmPool.sweep`);
  * - `half_made`: created but never started, older than `pruneGraceMs`: a create or reset that crashed midway;
  * - `unreadable_labels`: carries the namespace's labels but no node id, or a spec label that is missing, not
  *   JSON or fails `NodeSpecSchema`, so it can neither be listed nor reset;
@@ -18,7 +23,7 @@ import { ACTIVITY_SCRIPT } from '../process/node-scripts.js';
  * - `expired`: a node created with `ttlMs` whose creation is older than that;
  * - `unused_helper`: the namespace's network agent (label `io.nodes.role`), once the namespace has no node.
  */
-export const PruneReasonSchema = z.enum(['replaced_leftover', 'half_made', 'unreadable_labels', 'idle', 'expired', 'unused_helper']);
+export const PruneReasonSchema = z.enum(['replaced_leftover', 'claim_leftover', 'half_made', 'unreadable_labels', 'idle', 'expired', 'unused_helper', 'pool_stale']);
 export type PruneReason = z.infer<typeof PruneReasonSchema>;
 
 /** One container `pruneNodes` removed; `nodeId` is absent when the container carried none. */
@@ -39,7 +44,7 @@ const ASIDE_SUFFIX = /-replaced-[0-9a-f]{6}$/;
 function expired(c: ContainerSummary, nowMs: number): boolean {
   const ttlMs = readSpec(c)?.ttlMs;
   if (ttlMs === undefined) return false;
-  const createdMs = Date.parse(c.labels[LABELS.createdAt] ?? c.createdAt);
+  const createdMs = Date.parse(identityOf(c)?.createdAt ?? c.createdAt);
   return Number.isFinite(createdMs) && nowMs - createdMs > ttlMs;
 }
 
@@ -54,17 +59,27 @@ export function leftoversOf(
   graceMs: number,
 ): Map<string, PruneReason> {
   const found = new Map<string, PruneReason>();
+  const old = (c: ContainerSummary) => nowMs - Date.parse(c.createdAt) > graceMs;
   for (const c of containers) {
     if (c.labels[LABELS.role]) continue;
-    if (!c.labels[LABELS.nodeId] || readSpec(c) === undefined) found.set(c.id, 'unreadable_labels');
-    else if (c.state === 'created' && nowMs - Date.parse(c.createdAt) > graceMs) found.set(c.id, 'half_made');
+    const identity = identityOf(c);
+    if (!identity) {
+      // Warm-pool containers that are not nodes (pooled, staged by a reset, swept) are the pool's: `WarmPool.sweep`.
+      if (c.labels[LABELS.pool] === undefined) found.set(c.id, 'unreadable_labels');
+    } else if (readSpec(c) === undefined) found.set(c.id, 'unreadable_labels');
+    else if (c.state === 'created' && old(c)) found.set(c.id, 'half_made');
   }
+  const current = currentContainers(
+    containers.filter((c) => !found.has(c.id)),
+    canonicalName,
+  );
   for (const c of containers) {
-    if (found.has(c.id) || !ASIDE_SUFFIX.test(c.name)) continue;
-    const canonical = canonicalName(c);
-    const replacement = containers.find((o) => o.name === canonical && o.labels[LABELS.nodeId] === c.labels[LABELS.nodeId]);
+    const identity = identityOf(c);
+    const now = identity && current.get(identity.nodeId);
+    if (!identity || !now || now.id === c.id || found.has(c.id)) continue;
     // Only once the replacement was started: while it is half-made (or pruned as such), the old one is the node.
-    if (replacement && replacement.state !== 'created' && !found.has(replacement.id)) found.set(c.id, 'replaced_leftover');
+    const replaced = (identityOf(now)?.resets ?? 0) > identity.resets || (ASIDE_SUFFIX.test(c.name) && now.name === canonicalName(now));
+    if (now.state !== 'created' && replaced) found.set(c.id, 'replaced_leftover');
   }
   return found;
 }
@@ -114,8 +129,8 @@ export async function pruneNamespace(deps: PruneDeps): Promise<Omit<PruneResult,
   const remove = async (c: ContainerSummary, reason: PruneReason) => {
     try {
       if (await deps.engine.removeContainer(c.id)) {
-        removed.push({ containerId: c.id, nodeId: c.labels[LABELS.nodeId] || undefined, reason });
-        deps.logger.info({ nodeId: c.labels[LABELS.nodeId], containerId: c.id, reason }, 'pruned container');
+        removed.push({ containerId: c.id, nodeId: nodeIdOf(c), reason });
+        deps.logger.info({ nodeId: nodeIdOf(c), containerId: c.id, reason }, 'pruned container');
       }
     } catch (error) {
       if (!(error instanceof NodeError)) throw error;
@@ -127,16 +142,17 @@ export async function pruneNamespace(deps: PruneDeps): Promise<Omit<PruneResult,
   const first = leftoversOf(all, deps.canonicalName, Date.now(), deps.graceMs);
   const nodeIds = new Set<string>();
   for (const c of all) {
-    const nodeId = c.labels[LABELS.nodeId];
+    const nodeId = nodeIdOf(c);
     if (c.labels[LABELS.role]) continue; // a helper, judged by NodeService.prune
-    if (!nodeId) await remove(c, 'unreadable_labels');
-    else if (first.has(c.id) || deps.idleTtlMs !== undefined || expired(c, Date.now())) nodeIds.add(nodeId);
+    if (!nodeId && first.has(c.id)) await remove(c, first.get(c.id)!);
+    else if (nodeId && (first.has(c.id) || deps.idleTtlMs !== undefined || expired(c, Date.now()))) nodeIds.add(nodeId);
   }
 
   await Promise.all(
     [...nodeIds].map((nodeId) =>
       deps.locks.run(nodeId, async () => {
-        const mine = await deps.engine.listContainers({ ...selector, [LABELS.nodeId]: nodeId });
+        // Warm-pool containers carry no node id label: read the namespace, keep the node's.
+        const mine = (await deps.engine.listContainers(selector)).filter((c) => nodeIdOf(c) === nodeId);
         const leftovers = leftoversOf(mine, deps.canonicalName, Date.now(), deps.graceMs);
         for (const c of mine) {
           const reason = leftovers.get(c.id);

@@ -25,12 +25,15 @@ const STREAM_FILES = new Set(['stdout', 'stderr']);
  * node's process history. Only data crosses: regular files of the record layout (`meta`, `start`, `end`,
  * markers, `stdout`, `stderr`) within their size bounds, written as plain non-executable files; anything else a
  * process left in the state directory (scripts, links, FIFOs, other files) stays behind. Best effort: a
- * failure is logged, not thrown.
+ * failure is logged, not thrown. Returns whether a carried process had not ended (then `markProcessesLost` has
+ * work to do), true when the carry failed.
  */
-export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId: string, newId: string): Promise<void> {
+export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId: string, newId: string): Promise<boolean> {
+  const seen = new Set<string>();
+  const ended = new Set<string>();
   try {
     const tar = await deps.engine.copyOut(oldId, deps.stateDir);
-    if (!tar) return;
+    if (!tar) return false;
     const base = posix.basename(deps.stateDir);
     const out = pack();
     const dirs = new Set<string>();
@@ -48,6 +51,8 @@ export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId
         stream.on('end', next).resume();
         return;
       }
+      seen.add(id!);
+      if (file === 'end') ended.add(id!);
       dir(base);
       dir(`${base}/processes`);
       dir(`${base}/processes/${id}`);
@@ -61,8 +66,10 @@ export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId
     const copied = deps.engine.copyIn(newId, posix.dirname(deps.stateDir), out as unknown as NodeJS.ReadableStream);
     await pipeline(tar, filter);
     await copied;
+    return [...seen].some((id) => !ended.has(id));
   } catch (error) {
     deps.logger.warn({ nodeId, containerId: newId, err: String(error) }, 'could not carry process records across the reset');
+    return true;
   }
 }
 

@@ -1,0 +1,73 @@
+import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
+import { NodeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { NetworkService } from '../network/network-service.js';
+import { carryProcessRecords, markProcessesLost, type CarryDeps } from '../process/carry-records.js';
+import type { NodeSpec } from '../schemas/node.js';
+import { recordNameOf, type NamedRecord } from './pool-names.js';
+
+/** What moving a node onto a warm container needs; `NodeService` passes its own. */
+export interface SwapDeps {
+  engine: ContainerEngine;
+  logger: Logger;
+  networks: NetworkService;
+  carry: CarryDeps;
+  namespace: string;
+  /** runs once the node is on its new container, before the old one is removed (network faults move across) */
+  beforeRemovingOld?: (newId: string) => Promise<void>;
+}
+
+/**
+ * The body of a reset onto a warm container the pool has staged for it (`WarmPool.claimForReset`): carries the
+ * node's process records into it, moves the node's network places (both containers leave the namespace's
+ * networks, then the staged one joins them with the node's aliases and the old one's addresses), and renames
+ * it to the node's record name, which makes it the node (its record has one reset more than the old one's).
+ * The old container is removed after the answer, off the request path; if that fails, `prune_nodes` removes
+ * it as a `replaced_leftover`. A failure before the rename puts the old container back on its networks and
+ * removes the staged one, so the node is untouched.
+ * Mirrors `GET`/`PUT /containers/{id}/archive`, `POST /networks/{id}/disconnect` and `/connect`,
+ * `POST /containers/{id}/rename`, `GET /containers/{id}/json`, then `DELETE /containers/{old}`.
+ * @returns the node's new container, as inspected.
+ */
+export async function swapOntoWarm(
+  deps: SwapDeps,
+  old: ContainerSummary,
+  staged: ContainerSummary,
+  record: NamedRecord,
+  spec: NodeSpec,
+): Promise<ContainerSummary> {
+  const { nodeId } = record;
+  const addresses = deps.networks.addressesOf(old, spec.networks);
+  let unended: boolean;
+  try {
+    // Disconnects are the slow part (100-150 ms here): the records are carried meanwhile.
+    [unended] = await Promise.all([carryProcessRecords(deps.carry, nodeId, old.id, staged.id), deps.networks.detach(old), deps.networks.detach(staged)]);
+    await deps.networks.attach(staged.id, await deps.networks.endpointsFor(nodeId, undefined, spec.networks, addresses));
+    await deps.engine.renameContainer(staged.id, recordNameOf(deps.namespace, record));
+  } catch (error) {
+    await deps.engine.removeContainer(staged.id).catch(() => undefined);
+    await putBack(deps, old, nodeId, spec);
+    throw error;
+  }
+  if (unended) await markProcessesLost(deps.carry, nodeId, staged.id);
+  const now = (await deps.engine.inspectContainer(staged.id)) ?? staged;
+  await deps.beforeRemovingOld?.(staged.id);
+  void deps.engine.removeContainer(old.id).catch((error: unknown) => {
+    if (!(error instanceof NodeError)) throw error;
+    deps.logger.warn({ nodeId, containerId: old.id, err: error.message }, 'reset done; its old container could not be removed and is left to prune');
+  });
+  return now;
+}
+
+/** Puts the old container of a failed reset back on its networks with its addresses (best effort: logged). */
+export async function putBack(deps: Pick<SwapDeps, 'engine' | 'logger' | 'networks'>, old: ContainerSummary, nodeId: string, spec: NodeSpec): Promise<void> {
+  const addresses = deps.networks.addressesOf(old, spec.networks);
+  try {
+    const current = await deps.engine.inspectContainer(old.id);
+    const joined = new Set((current?.networks ?? []).map((n) => n.networkId));
+    const endpoints = await deps.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
+    await deps.networks.attach(old.id, endpoints.filter((e) => !joined.has(e.network)));
+  } catch (error) {
+    deps.logger.warn({ nodeId, containerId: old.id, err: String(error) }, 'could not put the old container back on its networks');
+  }
+}

@@ -1,0 +1,350 @@
+import { randomBytes } from 'node:crypto';
+import { Mutex } from 'async-mutex';
+import { inject, injectable } from 'tsyringe';
+import type { NodesConfig } from '../config.js';
+import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
+import { NodeError } from '../errors.js';
+import { ImageService } from '../image/image-service.js';
+import type { Logger } from '../logger.js';
+import type { MetricsPort } from '../metrics.js';
+import { NetworkService } from '../network/network-service.js';
+import { containerOptionsOf, specLabelsOf } from '../node/container-options.js';
+import { LABELS, namespaceSelector } from '../node/labels.js';
+import { readSpec } from '../node/node-records.js';
+import type { PrunedContainer } from '../node/prune.js';
+import { NodeSpecSchema, type NodeSpec } from '../schemas/node.js';
+import { parseInput } from '../schemas/parse.js';
+import { TOKENS } from '../tokens.js';
+import { poolKeyOf } from './pool-keys.js';
+import { parsePoolName, poolNameOf, recordNameOf, type NamedRecord } from './pool-names.js';
+
+/** How many times a spec not configured must be asked for before it is kept warm too. */
+export const LEARN_AFTER_ASKS = 3;
+/** The most specs kept warm besides the configured ones (the most recently asked win). */
+export const MAX_LEARNED_SPECS = 4;
+
+/** One pooled container this manager knows of: its id and the name a claim renames it from. */
+interface Pooled {
+  id: string;
+  name: string;
+}
+
+/**
+ * Warm nodes: per pool key (see `poolKeyOf`) up to `poolSize` containers made and started ahead of time, which a
+ * create or reset claims instead of making one. The engine is the record (see `pool/pool-names.ts` for why the
+ * name, not a label, says what a pooled container became); this class only remembers which pooled containers it
+ * may try first. Refills run in the background, one container at a time, and wait while a create or reset of
+ * this manager is under way, so that they never compete with a request for the engine.
+ */
+@injectable()
+export class WarmPool {
+  private readonly free = new Map<string, Pooled[]>();
+  /** ids of warm containers this manager has claimed and not yet made nodes (`.K.`) */
+  private readonly claiming = new Set<string>();
+  /** container id -> when a sweep first saw it claimed (`.K.`), to tell a dead manager's claim from a live one */
+  private readonly claimedSince = new Map<string, number>();
+  private readonly wanted = new Map<string, NodeSpec>();
+  private readonly asks = new Map<string, { spec: NodeSpec; count: number; lastMs: number }>();
+  private busy = 0;
+  private filling?: Promise<void>;
+  private closed = false;
+  private started = false;
+  /** Sweeps and fills take turns: a sweep adopts what is on the engine and must not race a fill adding to it. */
+  private readonly turns = new Mutex();
+
+  constructor(
+    @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
+    @inject(TOKENS.Config) private readonly config: NodesConfig,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.Metrics) private readonly metrics: MetricsPort,
+    @inject(ImageService) private readonly images: ImageService,
+    @inject(NetworkService) private readonly networks: NetworkService,
+  ) {
+    for (const input of config.poolSpecs) {
+      const spec = parseInput(NodeSpecSchema, input, 'poolSpecs entry');
+      const key = this.keyOf(spec);
+      if (key) this.wanted.set(key, spec);
+    }
+  }
+
+  /** Whether the pool is on (`poolSize` > 0). */
+  get enabled(): boolean {
+    return this.config.poolSize > 0 && !this.closed;
+  }
+
+  /** The pool key of `spec`, or undefined when such a node cannot come from the pool. */
+  keyOf(spec: NodeSpec): string | undefined {
+    return poolKeyOf(spec, this.config.defaultImage);
+  }
+
+  /** Warm containers this manager holds now, over all keys. */
+  get size(): number {
+    let n = 0;
+    for (const list of this.free.values()) n += list.length;
+    return n;
+  }
+
+  /** Marks a create or reset under way: refills wait until none is. Call the returned function when it ends. */
+  enter(): () => void {
+    this.busy++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.busy--;
+    };
+  }
+
+  /**
+   * Claims a warm container of `spec` for a new node, if one is free (`claimOne`), and writes the node's record
+   * into its name. The node id is the one the container was made with (its hostname and DNS alias).
+   * Mirrors `POST /containers/{name}/rename`, `GET /containers/{id}/json`, `POST /containers/{id}/rename`.
+   * @returns the node's container as inspected, or undefined when none could be claimed (create one cold).
+   */
+  async claimForCreate(spec: NodeSpec): Promise<ContainerSummary | undefined> {
+    const key = this.noteAsk(spec);
+    if (!key || !this.enabled) return undefined;
+    try {
+      for (let claimed = await this.claimOne(key); claimed; claimed = await this.claimOne(key)) {
+        const { container, id, done } = claimed;
+        try {
+          const record: NamedRecord = { nodeId: id, createdAt: new Date().toISOString(), resets: 0 };
+          const name = recordNameOf(this.config.namespace, record);
+          await this.engine.renameContainer(container.id, name);
+          return { ...container, name };
+        } catch (error) {
+          if (!(error instanceof NodeError) || error.code === 'engine_unavailable') throw error;
+          this.logger.warn({ containerId: container.id, err: error.message }, 'could not make a claimed warm container a node');
+          await this.engine.removeContainer(container.id).catch(() => undefined);
+        } finally {
+          done();
+        }
+      }
+      return undefined;
+    } finally {
+      this.refillSoon();
+    }
+  }
+
+  /**
+   * Claims a warm container of `spec` for a reset (`claimOne`): the caller moves the node onto it and renames it
+   * to the node's record name (`swapOntoWarm`), then calls `done`.
+   * @returns the claimed container as inspected, or undefined when none could be claimed (reset cold).
+   */
+  async claimForReset(spec: NodeSpec): Promise<{ container: ContainerSummary; done(): void } | undefined> {
+    const key = this.keyOf(spec);
+    if (!key || !this.enabled || !this.wanted.has(key)) return undefined;
+    try {
+      return await this.claimOne(key);
+    } finally {
+      this.refillSoon();
+    }
+  }
+
+  /**
+   * Claims one running warm container of the key: renames it, addressed by its pooled name, to its claim name
+   * `.K.<id>` (see `pool-names.ts`: of all claimers exactly one succeeds; the others get 404, 400 or 409 and
+   * try the next). Until `done`, this manager's sweeps leave it alone.
+   */
+  private async claimOne(key: string): Promise<{ container: ContainerSummary; id: string; done(): void } | undefined> {
+    for (let pooled = this.take(key); pooled; pooled = this.take(key)) {
+      const id = pooled.name.slice(pooled.name.lastIndexOf('.') + 1);
+      this.claiming.add(pooled.id);
+      const done = () => void this.claiming.delete(pooled.id);
+      if (!(await this.claim(pooled.name, poolNameOf(this.config.namespace, id, 'claiming')))) {
+        done();
+        continue;
+      }
+      const container = await this.engine.inspectContainer(pooled.id);
+      if (container?.state === 'running') return { container, id, done };
+      // It died while pooled: nobody can use it.
+      await this.engine.removeContainer(pooled.id).catch(() => undefined);
+      done();
+    }
+    return undefined;
+  }
+
+  private take(key: string): Pooled | undefined {
+    const pooled = this.free.get(key)?.shift();
+    if (pooled) this.metrics.poolSize(this.size);
+    return pooled;
+  }
+
+  /** Renames a container addressed by `name` to `to`; false when the engine refuses (someone else got it first). */
+  private async claim(name: string, to: string): Promise<boolean> {
+    try {
+      await this.engine.renameContainer(name, to);
+      return true;
+    } catch (error) {
+      if (!(error instanceof NodeError) || error.code === 'engine_unavailable') throw error;
+      this.logger.debug({ container: name, err: error.message }, 'warm container taken by someone else');
+      return false;
+    }
+  }
+
+  /** Counts an ask for `spec`; a spec asked for `LEARN_AFTER_ASKS` times is kept warm from then on. */
+  private noteAsk(spec: NodeSpec): string | undefined {
+    const key = this.keyOf(spec);
+    if (!key || this.wanted.has(key) || !this.enabled) return key;
+    const ask = this.asks.get(key) ?? { spec, count: 0, lastMs: 0 };
+    ask.count++;
+    ask.lastMs = Date.now();
+    this.asks.set(key, ask);
+    if (ask.count >= LEARN_AFTER_ASKS) {
+      const learned = [...this.asks.entries()].filter(([, a]) => a.count >= LEARN_AFTER_ASKS).sort(([, a], [, b]) => b.lastMs - a.lastMs);
+      for (const [k] of learned.slice(MAX_LEARNED_SPECS)) this.asks.delete(k);
+      this.wanted.clear();
+      for (const input of this.config.poolSpecs) {
+        const s = parseInput(NodeSpecSchema, input, 'poolSpecs entry');
+        const k = this.keyOf(s);
+        if (k) this.wanted.set(k, s);
+      }
+      for (const [k, a] of learned.slice(0, MAX_LEARNED_SPECS)) this.wanted.set(k, a.spec);
+    }
+    return key;
+  }
+
+  /** Starts the pool: a sweep of what an earlier run left, then a fill, both in the background. */
+  start(): void {
+    if (this.started || !this.enabled) return;
+    this.started = true;
+    void this.sweep()
+      .catch((error: unknown) => this.logger.warn({ err: String(error) }, 'could not sweep the warm pool'))
+      .finally(() => this.refillSoon());
+  }
+
+  /** Starts a background refill unless one runs. */
+  refillSoon(): void {
+    if (!this.enabled || this.filling) return;
+    this.started = true;
+    this.filling = this.refill()
+      .catch((error: unknown) => this.logger.warn({ err: String(error) }, 'warm pool refill failed'))
+      .finally(() => {
+        this.filling = undefined;
+      });
+  }
+
+  /** Fills every wanted key up to `poolSize`, one container at a time, waiting while requests are under way. */
+  private async refill(): Promise<void> {
+    for (let failures = 0; this.enabled && failures < 3; ) {
+      const key = [...this.wanted.keys()].find((k) => (this.free.get(k)?.length ?? 0) < this.config.poolSize);
+      if (!key) return;
+      while (this.busy > 0 && this.enabled) await new Promise((r) => setTimeout(r, 20));
+      if (!this.enabled) return;
+      try {
+        await this.turns.runExclusive(async () => {
+          if ((this.free.get(key)?.length ?? 0) < this.config.poolSize) await this.makeOne(key, this.wanted.get(key)!);
+        });
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.logger.warn({ err: String(error) }, 'could not make a warm container');
+        await new Promise((r) => setTimeout(r, 200 * failures));
+      }
+    }
+  }
+
+  /** Fills up to `poolSize` now and waits for it (what `prune_nodes` does after sweeping). */
+  async fillNow(): Promise<void> {
+    while (this.filling) await this.filling;
+    await this.refill();
+  }
+
+  /**
+   * Makes one warm container of `spec`: created on the namespace's networks with a node id of its own as
+   * hostname and DNS alias, started, and kept under its pooled name. Mirrors `POST /containers/create`,
+   * `/networks/{id}/connect` for extra segments, `/containers/{id}/start`; removed again when it does not run.
+   */
+  private async makeOne(key: string, spec: NodeSpec): Promise<void> {
+    const id = `n-${randomBytes(6).toString('hex')}`;
+    const name = poolNameOf(this.config.namespace, id);
+    await this.images.ensure(spec.image ?? this.config.defaultImage);
+    const endpoints = await this.networks.endpointsFor(id, undefined, spec.networks);
+    const labels = { ...specLabelsOf(spec, this.config.namespace), [LABELS.pool]: key };
+    const containerId = await this.engine.createContainer(containerOptionsOf(spec, this.config, { name, hostname: id, labels, network: endpoints[0] }));
+    try {
+      await this.networks.attach(containerId, endpoints.slice(1));
+      await this.engine.startContainer(containerId);
+      const c = await this.engine.inspectContainer(containerId);
+      if (c?.state !== 'running') throw new Error(`warm container exited at once (state: ${c?.state ?? 'removed'})`);
+    } catch (error) {
+      await this.engine.removeContainer(containerId).catch(() => undefined);
+      throw error;
+    }
+    if (this.closed) {
+      await this.engine.removeContainer(containerId).catch(() => undefined);
+      return;
+    }
+    (this.free.get(key) ?? this.free.set(key, []).get(key)!).push({ id: containerId, name });
+    this.metrics.poolSize(this.size);
+  }
+
+  /**
+   * Removes the namespace's warm containers that cannot serve (not running: died or never started; of a spec
+   * no longer wanted; unreadable; beyond `poolSize` per key, the oldest kept) and adopts the rest; removes the
+   * claimed ones (`.K.`) of a manager that died before making them nodes: not claimed by this manager and seen
+   * so by its sweeps for over `pruneGraceMs` (or not running). A pooled one is claimed before it is removed, so
+   * a create racing the sweep wins or loses cleanly. Mirrors `GET /containers/json`, `POST
+   * /containers/{name}/rename`, `DELETE /containers/{id}?force=true`.
+   * @returns the containers removed, with reason `pool_stale` or `claim_leftover`.
+   */
+  sweep(): Promise<PrunedContainer[]> {
+    return this.turns.runExclusive(() => this.sweepNow());
+  }
+
+  private async sweepNow(): Promise<PrunedContainer[]> {
+    const ns = this.config.namespace;
+    const all = await this.engine.listContainers(namespaceSelector(ns));
+    const warm = all
+      .filter((c) => c.labels[LABELS.pool] !== undefined)
+      .map((c) => ({ c, kind: parsePoolName(ns, c.name)?.kind }))
+      .filter(({ kind }) => kind === 'pooled' || kind === 'claiming')
+      .sort((a, b) => a.c.createdAt.localeCompare(b.c.createdAt) || a.c.id.localeCompare(b.c.id));
+    const keep = new Map<string, Pooled[]>();
+    const removed: PrunedContainer[] = [];
+    const seen = new Set<string>();
+    for (const { c, kind } of warm) {
+      const key = c.labels[LABELS.pool]!;
+      if (kind === 'claiming') {
+        seen.add(c.id);
+        const since = this.claimedSince.get(c.id) ?? Date.now();
+        this.claimedSince.set(c.id, since);
+        const stuck = !this.claiming.has(c.id) && (c.state !== 'running' || Date.now() - since > this.config.pruneGraceMs);
+        if (stuck && (await this.removeSafely(c.id))) removed.push({ containerId: c.id, reason: 'claim_leftover' });
+        continue;
+      }
+      const spec = readSpec(c);
+      const list = keep.get(key) ?? [];
+      const good = c.state === 'running' && spec !== undefined && this.enabled && this.wanted.has(key) && this.keyOf(spec) === key;
+      if (good && list.length < this.config.poolSize) {
+        keep.set(key, [...list, { id: c.id, name: c.name }]);
+        continue;
+      }
+      const id = c.name.slice(c.name.lastIndexOf('.') + 1);
+      if (!(await this.claim(c.name, poolNameOf(ns, id, 'claiming')))) continue;
+      if (await this.removeSafely(c.id)) removed.push({ containerId: c.id, reason: 'pool_stale' });
+    }
+    for (const id of this.claimedSince.keys()) if (!seen.has(id)) this.claimedSince.delete(id);
+    this.free.clear();
+    for (const [key, list] of keep) this.free.set(key, list);
+    this.metrics.poolSize(this.size);
+    if (removed.length > 0) this.logger.info({ removed: removed.length }, 'swept the warm pool');
+    return removed;
+  }
+
+  private async removeSafely(containerId: string): Promise<boolean> {
+    try {
+      return await this.engine.removeContainer(containerId);
+    } catch (error) {
+      if (!(error instanceof NodeError) || error.code === 'engine_unavailable') throw error;
+      this.logger.warn({ containerId, err: error.message }, 'could not remove a warm container');
+      return false;
+    }
+  }
+
+  /** Stops refilling and waits for a refill under way; the warm containers stay for the next run to adopt. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.filling;
+  }
+}

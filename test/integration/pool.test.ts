@@ -1,0 +1,151 @@
+import test, { type ExecutionContext } from 'ava';
+import { LABELS, type NodeManager, type NodesOptions } from '@nodes/core';
+import { docker, execIn, requireEngine, sweepNamespace, testLabels, testManager, testNamespace } from '../helpers/engine.js';
+
+test.before(requireEngine);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A namespace of its own with a warm pool of `size` for the test-labelled spec, swept after the test. */
+function pooled(t: ExecutionContext, size: number, options: NodesOptions = {}): { namespace: string; manager: NodeManager; spec: { labels: Record<string, string> } } {
+  const namespace = testNamespace(`pool-${t.title.slice(0, 12)}`);
+  const spec = { labels: testLabels() };
+  const manager = testManager(namespace, { poolSize: size, poolSpecs: [spec], ...options });
+  t.teardown(async () => {
+    await manager.close();
+    await sweepNamespace(namespace);
+  });
+  return { namespace, manager, spec };
+}
+
+/** The namespace's containers as the engine lists them, by what their names say. */
+async function containersOf(namespace: string) {
+  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`] }) });
+  const kind = (c: (typeof list)[number]) => /\.([PKC])\.n-/.exec(c.Names[0] ?? '')?.[1];
+  return {
+    all: list,
+    pooled: list.filter((c) => kind(c) === 'P'),
+    claiming: list.filter((c) => kind(c) === 'K'),
+  };
+}
+
+test('a create claims a warm container: the node id is its hostname and DNS alias, and pooled containers are never nodes', async (t) => {
+  const { namespace, manager, spec } = pooled(t, 2);
+  await manager.warmUp();
+  const before = await containersOf(namespace);
+  t.is(before.pooled.length, 2);
+  t.deepEqual(await manager.listNodes(), [], 'warm containers are not listed as nodes');
+  t.like((await manager.getHealth()).nodes, { total: 0 });
+
+  const node = await manager.createNode(spec);
+  t.true(before.pooled.some((c) => c.Id === node.containerId), 'the node is one of the warm containers');
+  t.like(node, { state: 'running', resets: 0, namespace });
+  t.deepEqual(node.networks[0]?.aliases, [node.nodeId]);
+  t.is((await execIn(node.containerId, ['hostname'])).stdout.trim(), node.nodeId);
+
+  const listed = await manager.listNodes();
+  t.deepEqual(listed.map((n) => n.nodeId), [node.nodeId]);
+  t.like((await manager.getHealth()).nodes, { total: 1, running: 1 });
+  const run = await manager.runProcess(node.nodeId, { command: 'echo warm' });
+  t.is((await manager.waitProcess(node.nodeId, run.processId, { timeoutMs: 20_000 })).exitCode, 0);
+
+  // Another manager (a restart) sees the same node with the same record, read from the engine alone.
+  const again = testManager(namespace);
+  t.like(await again.getNode(node.nodeId), { nodeId: node.nodeId, createdAt: node.createdAt, resets: 0, containerId: node.containerId });
+  // Specs with a name or env are made cold.
+  const named = await manager.createNode({ ...spec, name: 'cold-one' });
+  t.false(before.pooled.some((c) => c.Id === named.containerId));
+  t.is((await execIn(named.containerId, ['hostname'])).stdout.trim(), 'cold-one');
+});
+
+test('a reset moves the node onto a warm container: same node id, address, aliases, records and created_at; the old one goes', async (t) => {
+  const { namespace, manager, spec } = pooled(t, 1);
+  const node = await manager.createNode({ ...spec, workingDir: '/tmp' });
+  await manager.warmUp();
+  const warm = (await containersOf(namespace)).pooled.map((c) => c.Id);
+  t.is(warm.length, 1);
+  const done = await manager.runProcess(node.nodeId, { command: 'echo kept' });
+  await manager.waitProcess(node.nodeId, done.processId, { timeoutMs: 20_000 });
+  const running = await manager.runProcess(node.nodeId, { command: 'sleep 600' });
+  await execIn(node.containerId, ['sh', '-c', 'echo before > /root/marker']);
+
+  const reset = await manager.resetNode(node.nodeId);
+  t.is(reset.containerId === warm[0] ? 'warm' : 'cold', 'cold', 'a spec not pooled (working_dir) resets cold');
+
+  // Now a node of the pooled spec.
+  const pooledNode = await manager.createNode(spec);
+  await manager.warmUp();
+  const warmNow = (await containersOf(namespace)).pooled.map((c) => c.Id);
+  const before = await manager.getNode(pooledNode.nodeId);
+  const kept = await manager.runProcess(pooledNode.nodeId, { command: 'echo kept' });
+  await manager.waitProcess(pooledNode.nodeId, kept.processId, { timeoutMs: 20_000 });
+  const lost = await manager.runProcess(pooledNode.nodeId, { command: 'sleep 600' });
+  await execIn(pooledNode.containerId, ['sh', '-c', 'echo before > /root/marker']);
+  const after = await manager.resetNode(pooledNode.nodeId);
+  t.true(warmNow.includes(after.containerId), 'the node moved onto the warm container');
+  t.like(after, { nodeId: pooledNode.nodeId, createdAt: pooledNode.createdAt, resets: 1 });
+  t.truthy(after.resetAt);
+  t.deepEqual(after.networks.map((n) => [n.ipAddress, n.aliases]), before.networks.map((n) => [n.ipAddress, [pooledNode.nodeId]]));
+  t.is((await execIn(after.containerId, ['cat', '/root/marker'])).exitCode, 1, 'a fresh filesystem');
+  t.like(await manager.getProcess(pooledNode.nodeId, kept.processId), { status: 'exited', exitCode: 0 });
+  t.like(await manager.getProcess(pooledNode.nodeId, lost.processId), { status: 'lost', exitCode: 137 });
+  t.is((await manager.getProcessOutput(pooledNode.nodeId, kept.processId, 'stdout')).data, 'kept\n');
+  for (let i = 0; i < 100 && (await docker.getContainer(pooledNode.containerId).inspect().then(() => true, () => false)); i++) await sleep(100);
+  t.false(await docker.getContainer(pooledNode.containerId).inspect().then(() => true, () => false), 'the old container is removed after the answer');
+  // A second reset, and a restarted manager, keep the history.
+  await manager.warmUp();
+  const twice = await manager.resetNode(pooledNode.nodeId);
+  t.like(await testManager(namespace).getNode(pooledNode.nodeId), { createdAt: pooledNode.createdAt, resets: 2, resetAt: twice.resetAt, containerId: twice.containerId });
+  t.is(running.status, 'running');
+});
+
+test('claims race between two managers: every warm container becomes at most one node, every node is usable', async (t) => {
+  const { namespace, manager: first, spec } = pooled(t, 4);
+  await first.warmUp();
+  // The second manager adopts the same warm containers at its start (its sweep), so both race for them.
+  const second = testManager(namespace, { poolSize: 4, poolSpecs: [spec] });
+  t.teardown(() => second.close());
+  await sleep(300);
+  await second.pruneNodes();
+  const warm = new Set((await containersOf(namespace)).pooled.map((c) => c.Id));
+  t.true(warm.size >= 4);
+  const made = await Promise.all([...Array(6).keys()].flatMap(() => [first.createNode(spec), second.createNode(spec)]));
+  const ids = new Set(made.map((n) => n.nodeId));
+  const containers = new Set(made.map((n) => n.containerId));
+  t.is(ids.size, 12, 'twelve distinct nodes');
+  t.is(containers.size, 12, 'no container backs two nodes');
+  t.true(made.filter((n) => warm.has(n.containerId)).length >= 4, 'the warm containers were claimed');
+  const listed = await second.listNodes();
+  t.deepEqual(listed.map((n) => n.nodeId).sort(), [...ids].sort());
+  for (const node of made) {
+    const run = await first.runProcess(node.nodeId, { command: 'true' });
+    t.is((await first.waitProcess(node.nodeId, run.processId, { timeoutMs: 20_000 })).exitCode, 0);
+  }
+});
+
+test('prune sweeps stale, unwanted and excess warm containers and leaves exactly the pool size', async (t) => {
+  const { namespace, manager, spec } = pooled(t, 2);
+  await manager.warmUp();
+  const [one] = (await containersOf(namespace)).pooled;
+  const labels = (await docker.getContainer(one!.Id).inspect()).Config.Labels;
+  const make = async (id: string, extra: Record<string, string>, start: boolean) => {
+    const c = await docker.createContainer({ name: `nodes-${namespace}.P.${id}`, Image: 'busybox:latest', Cmd: ['sleep', '600'], Labels: { ...labels, ...extra } });
+    if (start) await c.start();
+    return c.id;
+  };
+  const neverStarted = await make('n-00000000aaaa', {}, false);
+  const excess = await make('n-00000000bbbb', {}, true);
+  const unwanted = await make('n-00000000cccc', { [LABELS.pool]: 'ffffffffffffffffffffffff' }, true);
+  const { removed } = await manager.pruneNodes();
+  const gone = new Set(removed.filter((r) => r.reason === 'pool_stale').map((r) => r.containerId));
+  t.true(gone.has(neverStarted) && gone.has(unwanted), 'the never-started and unwanted ones are swept');
+  const left = await containersOf(namespace);
+  t.is(left.pooled.length, 2, 'exactly the pool size is left');
+  t.true(left.pooled.every((c) => c.State === 'running'));
+  t.true(gone.has(excess) || left.pooled.some((c) => c.Id === excess));
+  t.deepEqual(await manager.listNodes(), []);
+  // Pool size 0 turns the pool off: its prune sweeps every warm container.
+  const off = testManager(namespace, { poolSize: 0, poolSpecs: [spec] });
+  await off.pruneNodes();
+  t.is((await containersOf(namespace)).pooled.length, 0);
+});
