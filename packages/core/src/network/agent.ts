@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine, ExecResult } from '../engine/container-engine.js';
-import { ConflictError, EngineError, NodeError } from '../errors.js';
+import { ConflictError, EngineError, ImageUnavailableError, NodeError } from '../errors.js';
 import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
 import { LABELS, MANAGED_BY, namespaceSelector } from '../node/labels.js';
@@ -21,6 +21,8 @@ export const AGENT_SCRIPTS = {
 
 /** The agent's main process: idles until stopped (the init forwards SIGTERM). */
 const AGENT_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+/** How long an agent being made by another manager is waited for (ms), and how young such an agent is. */
+const AGENT_START_GRACE_MS = 30_000;
 /** `NET_ADMIN` for iptables and tc, `SYS_ADMIN` and `SYS_PTRACE` for `nsenter` into nodes' network namespaces. */
 const AGENT_CAPS = ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'];
 
@@ -69,8 +71,21 @@ export class NetworkAgent {
     return this.locks.run('agent', async () => {
       const found = await this.find();
       if (found) return (this.known = found);
-      await this.images.ensure(this.config.toolsImage);
+      // Another manager of the namespace may be starting one right now: wait for it rather than race it.
+      const young = (await this.engine.listContainers(this.selector)).some((c) => Date.now() - Date.parse(c.createdAt) < AGENT_START_GRACE_MS);
+      if (young) return (this.known = await this.awaitRunning());
+      try {
+        await this.images.ensure(this.config.toolsImage);
+      } catch (error) {
+        if (!(error instanceof ImageUnavailableError)) throw error;
+        throw new ImageUnavailableError(
+          this.config.toolsImage,
+          `the namespace's network agent needs the tools image "${this.config.toolsImage}" (it guards the host and makes network faults): build it with scripts/ensure-image --lab or set NODES_TOOLS_IMAGE; ${error.message}`,
+          { cause: error },
+        );
+      }
       const name = agentNameOf(this.config.namespace);
+      // What is left is older and not running (stopped, or a crashed start): replace it.
       for (const stale of await this.engine.listContainers(this.selector)) await this.engine.removeContainer(stale.id);
       let id: string;
       try {
@@ -84,15 +99,24 @@ export class NetworkAgent {
         });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-        // Another manager made it in between.
-        const other = await this.engine.inspectContainer(name);
-        if (!other) throw error;
-        id = other.id;
+        // Another manager made it in between: use it once it runs.
+        return (this.known = await this.awaitRunning());
       }
       await this.engine.startContainer(id);
       this.logger.info({ containerId: id, image: this.config.toolsImage }, 'network agent started');
       return (this.known = id);
     });
+  }
+
+  /** Waits up to `AGENT_START_GRACE_MS` for another manager's agent to run. @throws {EngineError} when none does. */
+  private async awaitRunning(): Promise<string> {
+    const deadline = Date.now() + AGENT_START_GRACE_MS;
+    for (;;) {
+      const id = await this.find();
+      if (id) return id;
+      if (Date.now() > deadline) throw new EngineError(`the network agent of namespace "${this.config.namespace}" did not start within ${AGENT_START_GRACE_MS} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /**

@@ -9,17 +9,18 @@ bridge=$1
 allow_host=$2
 egress=$3
 tag="nodes:$bridge"
-# Deletes the rules of a chain whose text matches a pattern (grep -E), as iptables -S prints them.
+# Deletes the rules of a chain whose text matches a pattern (grep -E), as iptables -S prints them. A rule that
+# another call (another manager's) deleted in between is gone as wanted.
 purge() {
   iptables -w -S "$1" | grep -E -- "$2" | while IFS= read -r rule; do
-    eval "iptables -w $(printf '%s' "$rule" | sed 's/^-A/-D/')" || exit 1
+    eval "iptables -w $(printf '%s' "$rule" | sed 's/^-A/-D/')" 2>/dev/null || true
   done
 }
 for chain in INPUT FORWARD; do
-  purge "$chain" "nodes:$bridge\"? -j" || exit 1
+  purge "$chain" "nodes:$bridge\"? -j"
   # Rules of bridges that are gone (their networks removed without us) go too.
   for stale in $(iptables -w -S "$chain" | sed -n 's/.*--comment "\{0,1\}nodes:\(br-[0-9a-f]*\).*/\1/p' | sort -u); do
-    [ -e "/sys/class/net/$stale" ] || purge "$chain" "nodes:$stale\"? -j" || exit 1
+    [ -e "/sys/class/net/$stale" ] || purge "$chain" "nodes:$stale\"? -j"
   done
 done
 [ "$allow_host" = 1 ] || iptables -w -I INPUT 1 -i "$bridge" -m conntrack ! --ctstate ESTABLISHED,RELATED -m comment --comment "$tag" -j DROP || exit 1
