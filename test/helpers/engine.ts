@@ -6,6 +6,13 @@ import { runLabels } from './test-runs.js';
 
 export { TEST_OWNER_LABEL, TEST_RUN_ID, TEST_RUN_LABEL } from './test-runs.js';
 
+/**
+ * The engine under test, as `./scripts/test` names it (`NODES_TEST_ENGINES`): `docker` or `podman`. The few
+ * assertions on what one engine does and the other does not (Docker refuses more CPUs than the machine has,
+ * Podman accepts them) look at it.
+ */
+export const TEST_ENGINE = process.env.NODES_TEST_ENGINE === 'podman' ? 'podman' : 'docker';
+
 /** The image nodes use in tests: built offline by scripts/ensure-image. */
 export const TEST_IMAGE = process.env.NODES_DEFAULT_IMAGE ?? 'busybox:latest';
 
@@ -23,9 +30,13 @@ export function testNamespace(file: string): string {
  */
 export const testLabels = (): Record<string, string> => runLabels();
 
-/** A manager on the real engine in its own namespace. */
+/**
+ * A manager on the real engine in its own namespace. `NODES_NETWORK_POOL` sets where its networks' subnets come
+ * from: `./scripts/test` gives Podman a pool of its own, so that its bridges never share a subnet with Docker's.
+ */
 export function testManager(namespace: string, options: NodesOptions = {}): NodeManager {
-  return createNodeManager({ namespace, defaultImage: TEST_IMAGE, pullPolicy: 'never', networkLabels: runLabels(), ...options });
+  const networkPool = process.env.NODES_NETWORK_POOL;
+  return createNodeManager({ namespace, defaultImage: TEST_IMAGE, pullPolicy: 'never', networkLabels: runLabels(), ...(networkPool ? { networkPool } : {}), ...options });
 }
 
 /** Fails fast, with a clear message, when no engine answers. */

@@ -16,6 +16,7 @@ export class FakeEngine implements ContainerEngine {
   execAnswer: (options: ExecOptions) => ExecResult = () => ({ exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) });
   private next = 0;
 
+  async ping() {}
   async version() {
     return { version: 'fake', apiVersion: '1.41' };
   }

@@ -203,6 +203,11 @@ export interface EngineVersion {
 export interface ContainerEngine {
   /** the endpoint, for messages: `unix:///var/run/docker.sock` or `tcp://…` */
   readonly endpoint: string;
+  /**
+   * `GET /_ping`: whether the engine answers, at the least cost (Podman takes hundreds of ms for `/version`).
+   * @throws {EngineUnavailableError} when the engine does not answer.
+   */
+  ping(): Promise<void>;
   /** `GET /version`. @throws {EngineUnavailableError} when the engine does not answer. */
   version(): Promise<EngineVersion>;
   /** `GET /images/{name}/json`: true when the image is on the engine. */

@@ -4,7 +4,7 @@ import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
 import { EngineError, EngineUnavailableError, ImageUnavailableError, NodeError, TimeoutError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { ContainerStateSchema, type ContainerState } from '../schemas/common.js';
+import { containerStateOf } from './container-states.js';
 import { TOKENS } from '../tokens.js';
 import type {
   ContainerCreateOptions,
@@ -32,11 +32,6 @@ const toEnvList = (env: Record<string, string>): string[] => Object.entries(env)
 /** `["K=V", …]` (Docker's `Config.Env`) as a record; the value is everything after the first `=`. */
 const fromEnvList = (list: string[]): Record<string, string> =>
   Object.fromEntries(list.map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, ''])));
-
-function toState(status: string | undefined): ContainerState {
-  const parsed = ContainerStateSchema.safeParse(status);
-  return parsed.success ? parsed.data : 'dead';
-}
 
 /**
  * `ContainerEngine` on the Docker Engine API through dockerode: the only place that imports dockerode.
@@ -81,6 +76,10 @@ export class DockerEngine implements ContainerEngine {
       clearTimeout(timer);
       this.logger.debug({ durationMs: Date.now() - started }, `engine: ${what}`);
     }
+  }
+
+  async ping(): Promise<void> {
+    await this.call('ping', (abortSignal) => (this.docker.ping as (opts: object) => Promise<unknown>).call(this.docker, { abortSignal }));
   }
 
   async version(): Promise<EngineVersion> {
@@ -211,7 +210,7 @@ export class DockerEngine implements ContainerEngine {
       const info = await this.call(`inspect container ${id.slice(0, 12)}`, (abortSignal) =>
         this.docker.getContainer(id).inspect({ abortSignal } as {}),
       );
-      const state = toState(info.State?.Status);
+      const state = containerStateOf(info.State?.Status);
       return {
         id: info.Id,
         name: info.Name.replace(/^\//, ''),
@@ -240,7 +239,7 @@ export class DockerEngine implements ContainerEngine {
       this.docker.listContainers({ all: true, filters: JSON.stringify(filters), abortSignal } as {}),
     );
     return list.map((c) => {
-      const state = toState(c.State);
+      const state = containerStateOf(c.State);
       const exit = /Exited \((-?\d+)\)/.exec(c.Status ?? '');
       return {
         id: c.Id,
@@ -340,9 +339,10 @@ export class DockerEngine implements ContainerEngine {
         this.docker.getNetwork(network).disconnect({ abortSignal, Container: containerId, Force: true } as {}),
       );
     } catch (error) {
-      // 404: no such network or container; 403 "is not connected": either way it is not attached.
+      // 404: no such network or container; "is not connected" (Docker: 403, or 500 in a race; Podman: 500):
+      // either way it is not attached.
       const status = error instanceof NodeError ? statusOf(error.cause) : undefined;
-      if (status === 404 || (status === 403 && /not connected/i.test(engineMessage((error as NodeError).cause)))) return;
+      if (status === 404 || (status !== undefined && /not connected/i.test(engineMessage((error as NodeError).cause)))) return;
       throw error;
     }
   }

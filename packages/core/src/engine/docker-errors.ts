@@ -27,8 +27,8 @@ export function engineMessage(error: unknown): string {
 }
 
 /**
- * Maps a dockerode error to ours: socket errors to `EngineUnavailableError`, 409 to `ConflictError` and
- * anything else to `EngineError`. Callers handle 404 and 304 themselves, where they mean something.
+ * Maps a dockerode error to ours: socket errors to `EngineUnavailableError`, 409 (and Podman's 500 for a name
+ * already in use) to `ConflictError` and anything else to `EngineError`. Callers handle 404 and 304 themselves, where they mean something.
  * @param what names the operation, for example `create container for node "n-…"`.
  */
 export function mapDockerError(error: unknown, endpoint: string, what: string): NodeError {
@@ -52,18 +52,24 @@ export function mapDockerError(error: unknown, endpoint: string, what: string): 
   }
   // 400: the engine refused the request's values (CPUs beyond the machine's, a bad memory limit…): the caller's.
   if (e?.statusCode === 400) return new ValidationError(`${what} refused by the engine: ${message}`, [message]);
-  if (e?.statusCode === 409) {
+  // Podman answers a name (of a container or network) already taken with 500 "… already in use" or "… already
+  // exists" where Docker answers 409.
+  if (e?.statusCode === 409 || (e?.statusCode === 500 && /already in use|already exists/i.test(message))) {
     return new ConflictError(`${what} failed: ${message}`, { cause: error });
   }
   if (typeof e?.statusCode === 'number') {
-    return new EngineError(`${what} failed: ${engineMessage(error)}`, e.statusCode, { cause: error });
+    return new EngineError(`${what} failed: ${engineMessage(error)}`, statusOf(error), { cause: error });
   }
   return new EngineError(`${what} failed: ${String(e?.message ?? error)}`, undefined, { cause: error });
 }
 
-/** The HTTP status of a dockerode error, when the engine answered. */
+/**
+ * The HTTP status of a dockerode error, when the engine answered. Podman answers some lookups of an object that
+ * is gone (a container removed under an inspect) with 500 "no such container" where Docker says 404: read as 404.
+ */
 export function statusOf(error: unknown): number | undefined {
   const status = (error as DockerodeError)?.statusCode;
+  if (status === 500 && /no such (container|exec|network|image)|does not exist in database/i.test(engineMessage(error))) return 404;
   return typeof status === 'number' ? status : undefined;
 }
 

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
-import type { ContainerEngine } from '../engine/container-engine.js';
+import type { ContainerEngine, EngineVersion } from '../engine/container-engine.js';
 import { EngineUnavailableError, NodeError } from '../errors.js';
 import type { Health, HealthReason } from '../schemas/health.js';
 import { NodeService } from '../node/node-service.js';
@@ -9,6 +9,9 @@ import { TOKENS } from '../tokens.js';
 /** Engine and node health. */
 @injectable()
 export class HealthService {
+  /** The engine's version, asked once per time the engine answers again: it changes only with a restart. */
+  private version: EngineVersion | undefined;
+
   constructor(
     @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
     @inject(NodeService) private readonly nodes: NodeService,
@@ -16,7 +19,8 @@ export class HealthService {
   ) {}
 
   /**
-   * `good` when the engine answers (`GET /version`) and every node of the namespace has a running container;
+   * `good` when the engine answers (`GET /_ping`; `GET /version` only the first time, and again after the engine
+   * failed: Podman takes 300-600 ms to answer it) and every node of the namespace has a running container;
    * otherwise `bad`, with one reason per problem. An engine that does not answer is reported, not thrown, and
    * the check ends within `healthTimeoutMs` (5000) whatever the engine does (the engine calls it left behind end
    * on their own within `engineTimeoutMs`).
@@ -42,7 +46,9 @@ export class HealthService {
       return Promise.race([call, deadline]);
     };
     try {
-      const version = await bounded(this.engine.version());
+      await bounded(this.engine.ping());
+      this.version ??= await bounded(this.engine.version());
+      const { version } = this;
       engine.version = version.version;
       engine.apiVersion = version.apiVersion;
       const nodes = await bounded(this.nodes.list());
@@ -66,6 +72,7 @@ export class HealthService {
       }
     } catch (error) {
       if (!(error instanceof NodeError)) throw error;
+      if (error.code === 'engine_unavailable') this.version = undefined;
       reasons.push({ kind: 'engine', code: error.code, message: error.message });
     } finally {
       clearTimeout(timer);

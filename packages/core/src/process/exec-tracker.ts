@@ -12,8 +12,8 @@ interface Watch {
 }
 
 /**
- * One shared subscription to the engine's events per manager (`GET /events`, `exec_die`, `die`, `destroy`,
- * `oom`), open only while someone waits: a process's supervisor is the main process of its exec, so the
+ * One shared subscription to the engine's events per manager (`GET /events`, `exec_die` (Podman: `exec_died`),
+ * `die`, `destroy`, `oom`), open only while someone waits: a process's supervisor is the main process of its exec, so the
  * engine's `exec_die` says when the process ended, and a node's `die`/`destroy` when all its processes did.
  * Waiters and followers learn of an end from here, without reading the node on a timer.
  */
@@ -47,7 +47,7 @@ export class ExecTracker {
   async acquire(): Promise<{ live: boolean; release(): void }> {
     this.holders++;
     this.subscription ??= this.engine
-      .subscribeEvents(['exec_die', 'die', 'destroy', 'oom'], (e) => this.onEvent(e), (error) => this.onLost(error))
+      .subscribeEvents(['exec_die', 'exec_died', 'die', 'destroy', 'oom'], (e) => this.onEvent(e), (error) => this.onLost(error))
       .catch((error: unknown) => {
         this.logger.debug({ err: String(error) }, 'could not subscribe to engine events');
         this.subscription = undefined;
@@ -97,8 +97,14 @@ export class ExecTracker {
       if (this.exitCodes.size > REMEMBERED_EXECS) this.exitCodes.delete(this.exitCodes.keys().next().value!);
     }
     if (e.action === 'oom') this.oomContainers.add(e.id);
+    // Podman says `exec_died` without the exec's id: some exec of that container ended, so wake its watchers, who
+    // read their own exec again.
+    const execOfContainerDied = e.action === 'exec_died' && !e.attributes.execID;
     for (const w of [...this.watches]) {
-      if ((e.action === 'exec_die' && w.execId && w.execId === e.attributes.execID) || ((e.action === 'die' || e.action === 'destroy') && w.containerId === e.id)) {
+      if (
+        (e.action === 'exec_die' && w.execId && w.execId === e.attributes.execID) ||
+        ((e.action === 'die' || e.action === 'destroy' || execOfContainerDied) && w.containerId === e.id)
+      ) {
         w.wake();
       }
     }

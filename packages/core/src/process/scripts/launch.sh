@@ -10,14 +10,17 @@ set -u
 state=$1 id=$2 cwd=$3 cap=$4 timeout_ms=$5 grace_ms=$6 mode=$7
 shift 7
 d="$state/processes/$id"
+# Read what is left of stdin before an early exit: Podman cuts an exec's attach connection when its process
+# exits with stdin unread, and the message on stderr would be lost (Docker does not mind).
+drain() { cat > /dev/null 2>&1 || while IFS= read -r _; do :; done; }
 missing=
 for tool in setsid mkfifo head tail kill cat mv rm grep; do
   command -v "$tool" > /dev/null 2>&1 || missing="$missing $tool"
 done
-[ -z "$missing" ] || { printf 'the node image lacks what processes need:%s\n' "$missing" >&2; exit 97; }
-cd -- "$cwd" 2> /dev/null || { printf 'working directory "%s" does not exist or is not a directory\n' "$cwd" >&2; exit 96; }
+[ -z "$missing" ] || { drain; printf 'the node image lacks what processes need:%s\n' "$missing" >&2; exit 97; }
+cd -- "$cwd" 2> /dev/null || { drain; printf 'working directory "%s" does not exist or is not a directory\n' "$cwd" >&2; exit 96; }
 { mkdir -p -- "$state/processes" && mkdir -- "$d" && mkfifo "$d/out.fifo" "$d/err.fifo" && cat > "$d/input"; } 2> /dev/null ||
-  { printf 'cannot create the state directory of process %s under %s\n' "$id" "$state" >&2; exit 98; }
+  { drain; printf 'cannot create the state directory of process %s under %s\n' "$id" "$state" >&2; exit 98; }
 head -n 1 "$d/input" > "$d/meta"
 # The command goes to the shell as one argument of its exact bytes (the x keeps trailing newlines).
 cmd=$(tail -n +2 "$d/input"; printf x)
