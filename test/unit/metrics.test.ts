@@ -65,13 +65,13 @@ test('GET /metrics parses as Prometheus text and its counters, histograms and ga
   t.truthy(after.find((f) => f.name === 'nodes_server_process_cpu_seconds_total'));
 
   // Engine failures are counted by call and code.
-  const version = engine.version.bind(engine);
-  engine.version = async () => {
+  const ping = engine.ping.bind(engine);
+  engine.ping = async () => {
     throw new EngineUnavailableError('fake://engine', 'the engine does not answer');
   };
   await call(url, 'get_health');
-  engine.version = version;
-  t.is(sample(await scrape(url), 'nodes_engine_call_errors_total', { call: 'version', code: 'engine_unavailable' }), 1);
+  engine.ping = ping;
+  t.is(sample(await scrape(url), 'nodes_engine_call_errors_total', { call: 'ping', code: 'engine_unavailable' }), 1);
 
   // The pool's gauge is set through core's metrics port.
   metrics.port.poolSize(3);

@@ -334,6 +334,22 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async disconnectNetwork(containerId: string, network: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.disconnectOnce(containerId, network);
+      } catch (error) {
+        // Podman 4.3 (netavark 1.4), under concurrent network changes: "aardvark pid not found" while its DNS
+        // server restarts. A moment later the same call works.
+        if (attempt < 4 && error instanceof NodeError && /aardvark pid not found/i.test(error.message)) {
+          await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async disconnectOnce(containerId: string, network: string): Promise<void> {
     try {
       await this.call(`disconnect container ${containerId.slice(0, 12)} from network "${network}"`, (abortSignal) =>
         this.docker.getNetwork(network).disconnect({ abortSignal, Container: containerId, Force: true } as {}),
