@@ -154,4 +154,20 @@ test('write_file, read_file and list_files over HTTP: base64 both ways, 404 not_
   t.is(bad.status, 400);
   const big = await call('write_file', { node_id: 'web', path: '/x', data: randomBytes(2 * 1024 * 1024).toString('base64') });
   t.is(big.status, 413);
+
+  // The raw routes stream bytes both ways: 5 MiB of random bytes, no base64, no JSON body limit.
+  const blob = randomBytes(5 * 1024 * 1024);
+  const files = `${url}nodes/web/files?path=${encodeURIComponent('/srv/raw/blob.bin')}`;
+  const put = await fetch(`${files}&mode=600`, { method: 'PUT', body: blob, headers: { 'content-type': 'application/octet-stream' } });
+  t.is(put.status, 200);
+  t.like(await put.json(), { file: { path: '/srv/raw/blob.bin', size_bytes: blob.length, mode: 0o600 } });
+  const got = await fetch(files);
+  t.is(got.status, 200);
+  t.is(got.headers.get('x-file-mode'), '600');
+  t.true(Buffer.from(await got.arrayBuffer()).equals(blob));
+  const gone = await fetch(`${url}nodes/web/files?path=/nope`);
+  t.is(gone.status, 404);
+  t.like(await gone.json(), { result: { status: 'failed', error: { code: 'not_found' } } });
+  const chunked = await fetch(files, { method: 'PUT', body: Readable.toWeb(Readable.from([Buffer.from('x')])) as ReadableStream, duplex: 'half' } as RequestInit);
+  t.is(chunked.status, 411);
 });

@@ -8,6 +8,7 @@ import { RequestError, failureEnvelope } from './middleware/errors.js';
 import { requestLog } from './middleware/request-log.js';
 import { dispatch } from './rpc/dispatch.js';
 import { streamLogs } from './sse/logs-stream.js';
+import { FILES_ROUTE, downloadFile, uploadFile } from './files/file-routes.js';
 import { openApiDocument } from './openapi/document.js';
 import { measureRequests } from './metrics/middleware.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -53,6 +54,8 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
   const LOGS = '/nodes/:node_id/processes/:process_id/logs';
   router.post('/', (ctx) => dispatch(core, ctx));
   router.get(LOGS, (ctx) => streamLogs(core, ctx, { heartbeatMs: options.sseHeartbeatMs }));
+  router.get(FILES_ROUTE, (ctx) => downloadFile(core, ctx));
+  router.put(FILES_ROUTE, (ctx) => uploadFile(core, ctx));
   let openApi: Record<string, unknown> | undefined;
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi ??= openApiDocument();
@@ -89,7 +92,8 @@ export function createApp(core: NodeManager, options: AppOptions = {}): Koa {
     bodyParser({
       enableTypes: ['json'],
       // curl -d sends a form content type: read bodies of non-browser clients as JSON, as the spec's requests are.
-      detectJSON: (ctx) => !fromBrowser(ctx),
+      // A file upload (PUT) is bytes, streamed to the node: never parsed.
+      detectJSON: (ctx) => !fromBrowser(ctx) && ctx.method !== 'PUT',
       jsonLimit: bodyLimitBytes,
       onError(error) {
         const status = (error as { status?: number }).status;

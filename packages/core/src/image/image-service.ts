@@ -43,13 +43,14 @@ export class ImageService {
 
   /**
    * Returns when `image` is on the engine. A missing image is pulled (`POST /images/create`, as `docker run`
-   * does) unless the config's `pullPolicy` is `never`. Checks the allowlist first (`assertAllowed`).
+   * does) unless the config's `pullPolicy` is `never`. Checks the allowlist first (`assertAllowed`), except for
+   * an image the operator's own config names (`fromOperator`: the network agent's `toolsImage`).
    * @throws {ValidationError} when the image is outside the allowlist.
    * @throws {ImageUnavailableError} when it is missing and cannot be pulled within `pullTimeoutMs`.
    * @throws {EngineUnavailableError} when the engine does not answer.
    */
-  async ensure(image: string): Promise<void> {
-    this.assertAllowed(image);
+  async ensure(image: string, fromOperator = false): Promise<void> {
+    if (!fromOperator) this.assertAllowed(image);
     if ((this.present.get(image) ?? 0) > Date.now()) return;
     if (await this.engine.hasImage(image)) {
       this.present.set(image, Date.now() + IMAGE_PRESENT_TTL_MS);

@@ -75,7 +75,7 @@ export class NetworkAgent {
       const young = (await this.engine.listContainers(this.selector)).some((c) => Date.now() - Date.parse(c.createdAt) < AGENT_START_GRACE_MS);
       if (young) return (this.known = await this.awaitRunning());
       try {
-        await this.images.ensure(this.config.toolsImage);
+        await this.images.ensure(this.config.toolsImage, true);
       } catch (error) {
         if (!(error instanceof ImageUnavailableError)) throw error;
         throw new ImageUnavailableError(

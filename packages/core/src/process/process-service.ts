@@ -72,7 +72,8 @@ export class ProcessService {
     const container = await this.nodes.containerOf(nodeId);
     if (container.state !== 'running') {
       const exit = container.exitCode === undefined ? '' : `, exit code ${container.exitCode}`;
-      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}${exit}); reset it to use its processes again`);
+      const remedy = container.state === 'paused' ? 'unpause it (unpause_node)' : 'reset it';
+      throw new WrongStateError(`node "${nodeId}" is not running (state: ${container.state}${exit}); ${remedy} to use its processes again`);
     }
     return { id: container.id, image: container.image };
   }

@@ -45,7 +45,7 @@ export class RequestError extends NodeError {
   override readonly name = 'RequestError';
   constructor(
     message: string,
-    readonly httpStatus: 400 | 404 | 405 | 413 | 415 = 400,
+    readonly httpStatus: 400 | 404 | 405 | 411 | 413 | 415 = 400,
   ) {
     super('invalid_request', message);
   }
