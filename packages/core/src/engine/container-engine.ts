@@ -133,8 +133,17 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** bytes piped to the command's stdin, then closed; made from the exec's id, which is known before it starts */
   stdin: (execId: string) => Buffer;
-  /** the call returns once a stdout line starts with this (the command then runs on, detached from the call) */
+  /** the command acknowledges its start with a stdout line starting with this */
   ackPrefix: string;
+  /**
+   * true (default): return at the acknowledgement, the command running on detached from the call; false: stay
+   * attached until it ends and return all it wrote (at most `maxOutputBytes`) and its exit code
+   */
+  detach?: boolean;
+  /** when attached to the end, the most stdout and stderr kept (bytes, default 64 KiB); past it the call fails */
+  maxOutputBytes?: number;
+  /** called once when the acknowledgement is seen (also when staying attached) */
+  onAck?: () => void;
   /** how long until the acknowledgement or the exit (ms) */
   timeoutMs?: number;
 }

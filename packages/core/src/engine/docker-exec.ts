@@ -36,29 +36,36 @@ export async function spawnExec(docker: Docker, call: EngineCall, containerId: s
       abortSignal.addEventListener('abort', () => stream.destroy(), { once: true });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
-      let stdoutBytes = 0;
-      let stderrBytes = 0;
-      const acknowledged = await new Promise<boolean>((resolve, reject) => {
+      const detach = options.detach ?? true;
+      const bound = detach ? SPAWN_OUTPUT_BYTES : (options.maxOutputBytes ?? SPAWN_OUTPUT_BYTES);
+      let bytes = 0;
+      let acked = false;
+      const keep = (into: Buffer[]) => (b: Buffer) => {
+        bytes += b.length;
+        if (bytes > bound) {
+          if (!detach) stream.destroy(new EngineError(`an exec in container ${containerId.slice(0, 12)} wrote more than ${bound} bytes`));
+          return;
+        }
+        into.push(b);
+      };
+      const detached = await new Promise<boolean>((resolve, reject) => {
         const out = new PassThrough().on('data', (b: Buffer) => {
-          if (stdoutBytes < SPAWN_OUTPUT_BYTES) stdout.push(b);
-          stdoutBytes += b.length;
-          const text = Buffer.concat(stdout).toString('utf8');
-          if (text.startsWith(options.ackPrefix) || text.includes(`\n${options.ackPrefix}`)) {
-            if (text.endsWith('\n')) resolve(true);
-          }
+          keep(stdout)(b);
+          if (acked) return;
+          const text = Buffer.concat(stdout).toString('latin1');
+          const at = text.startsWith(options.ackPrefix) ? 0 : text.indexOf(`\n${options.ackPrefix}`) + 1;
+          acked = at >= 0 && (at > 0 || text.startsWith(options.ackPrefix)) && text.indexOf('\n', at) >= 0;
+          if (acked) options.onAck?.();
+          if (acked && detach) resolve(true);
         });
-        const err = new PassThrough().on('data', (b: Buffer) => {
-          if (stderrBytes < SPAWN_OUTPUT_BYTES) stderr.push(b);
-          stderrBytes += b.length;
-        });
-        docker.modem.demuxStream(stream, out, err);
+        docker.modem.demuxStream(stream, out, new PassThrough().on('data', keep(stderr)));
         stream.on('end', () => resolve(false));
         stream.on('close', () => resolve(false));
         stream.on('error', reject);
         stream.end(options.stdin(exec.id));
       });
-      const result = { execId: exec.id, acknowledged, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
-      if (acknowledged) {
+      const result = { execId: exec.id, acknowledged: acked, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
+      if (detached) {
         // The command runs on: closing the connection leaves it running (the engine keeps its exit code).
         stream.destroy();
         return result;

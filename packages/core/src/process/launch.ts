@@ -1,13 +1,15 @@
 import { EngineError, ImageUnavailableError, ValidationError } from '../errors.js';
 import type { SpawnOptions, SpawnResult } from '../engine/container-engine.js';
 import type { ProcessRecord, ResolvedProcessConfig } from '../schemas/process.js';
-import { LAUNCH_EXIT, LAUNCH_SCRIPT } from './node-scripts.js';
+import { LAUNCH_EXIT, LAUNCH_SCRIPT, MAX_RECORDS_READ_BYTES, MAX_RECORD_FILE_BYTES } from './node-scripts.js';
 
 /** What `launch.sh` needs besides the config. */
 export interface LaunchArgs {
   stateDir: string;
   processId: string;
   capBytes: number;
+  /** 0: the supervisor detaches once started; else it stays attached and reports this much of each stream at the end */
+  pageBytes: number;
 }
 
 /**
@@ -17,7 +19,17 @@ export interface LaunchArgs {
 export function launchExec(config: ResolvedProcessConfig, args: LaunchArgs): { options: SpawnOptions; meta: Omit<ProcessRecord, 'processId' | 'nodeId' | 'status' | 'startedAt' | 'startedAtMs' | 'stdoutBytes' | 'stderrBytes' | 'truncated'> } {
   const shell = typeof config.command === 'string';
   const meta = { name: config.name, command: config.command, path: config.path, envKeys: Object.keys(config.env), timeoutMs: config.timeoutMs };
-  const argv = [args.stateDir, args.processId, config.path, String(args.capBytes), String(config.timeoutMs ?? 0), String(config.graceMs)];
+  const argv = [
+    args.stateDir,
+    args.processId,
+    config.path,
+    String(args.capBytes),
+    String(config.timeoutMs ?? 0),
+    String(config.graceMs),
+    String(args.pageBytes),
+    String(MAX_RECORD_FILE_BYTES),
+    String(MAX_RECORDS_READ_BYTES),
+  ];
   return {
     meta,
     options: {
@@ -52,4 +64,12 @@ export function shared<T>(inFlight: Map<string, Promise<T>>, key: string, read: 
     inFlight.set(key, promise);
   }
   return promise;
+}
+
+/** The `@started <pid> <started at ms>` line of a launch, and what the supervisor printed after it. */
+export function startedOf(stdout: Buffer): { pid: number; startedAtMs: number; rest: Buffer } | undefined {
+  const at = stdout.indexOf('@started ');
+  const newline = at < 0 ? -1 : stdout.indexOf(0x0a, at);
+  const m = newline < 0 ? null : /^@started (\d+) (\d+)$/.exec(stdout.subarray(at, newline).toString('latin1'));
+  return m ? { pid: Number(m[1]), startedAtMs: Number(m[2]), rest: stdout.subarray(newline + 1) } : undefined;
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
-import type { ContainerEngine, ExecResult } from '../engine/container-engine.js';
-import { ConflictError, EngineError, ProcessNotFoundError, WrongStateError } from '../errors.js';
+import type { ContainerEngine, ExecResult, SpawnResult } from '../engine/container-engine.js';
+import { ConflictError, EngineError, EngineUnavailableError, ProcessNotFoundError, TimeoutError, WrongStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NodeService } from '../node/node-service.js';
 import { ProcessIdSchema, type NodeId } from '../schemas/common.js';
@@ -30,13 +30,17 @@ import { TOKENS } from '../tokens.js';
 import { ExecTracker } from './exec-tracker.js';
 import { FollowHub } from './follow-hub.js';
 import { followProcess } from './process-follow.js';
-import { launchError, launchExec, shared } from './launch.js';
-import { collectOutput, runToEnd, waitForEnd, type WaitContext } from './waiting.js';
-import { KILL_SCRIPT, OUTPUT_SCRIPT } from './node-scripts.js';
+import { launchError, launchExec, shared, startedOf } from './launch.js';
+import { toRecord } from './process-records.js';
+import { collectOutput, waitForEnd, type WaitContext } from './waiting.js';
+import { KILL_SCRIPT, MAX_RECORDS_READ_BYTES, OUTPUT_SCRIPT } from './node-scripts.js';
 import { UTF8_LOOKAHEAD_BYTES, splitLogsOutput, toLogs } from './output-slices.js';
 import { parseRecordDump } from './record-dump.js';
 import type { ExecTruth } from './process-records.js';
 import { atMemoryLimit, boundsArgs, readDump, toRecords, type ReaderDeps } from './record-reader.js';
+
+/** The first page of each stream that `runAndWait` answers with (bytes), as `get_process_logs` gives by default. */
+const DEFAULT_PAGE_BYTES = 1024 * 1024;
 
 /** Processes run in nodes with `exec`: start, read, follow, kill, wait. Records live inside the node. */
 @injectable()
@@ -108,7 +112,7 @@ export class ProcessService {
     const nodeId = await this.nodes.resolveId(nodeIdInput);
     const config = parseInput(ProcessConfigSchema, configInput, 'process config');
     const processId = `p-${randomBytes(6).toString('hex')}`;
-    const { options, meta } = launchExec(config, { stateDir: this.config.stateDir, processId, capBytes: this.config.outputCapBytes });
+    const { options, meta } = launchExec(config, { stateDir: this.config.stateDir, processId, capBytes: this.config.outputCapBytes, pageBytes: 0 });
     const { result, image } = await this.nodes.withSharedNodeLock(nodeId, async () => {
       const container = await this.runningContainer(nodeId);
       return { result: await this.engine.spawnExec(container.id, options), image: container.image };
@@ -307,15 +311,47 @@ export class ProcessService {
 
   /**
    * Starts a process and waits for its end (bounded by `timeoutMs`, default: its own `timeoutMs` and
-   * `graceMs` plus 10 s, else 60 s), answering its final record and the first page (1 MiB) of both streams:
-   * one exec to start, none while it runs (the engine's `exec_die` says when it ended), one to read.
+   * `graceMs` plus 10 s, else 60 s), answering its final record and the first page (1 MiB) of both streams, in
+   * one exec: its supervisor stays attached and reports them when the process ends, with the exec's own exit
+   * code. The process keeps its record in the node as any other does.
    * @returns schema `ProcessLogsSchema`. @throws {TimeoutError} when it still runs at the deadline (it goes on).
    * @throws like `start`.
    */
   async runAndWait(nodeIdInput: unknown, configInput: unknown, options: { timeoutMs?: number } = {}): Promise<ProcessLogs> {
+    const nodeId = await this.nodes.resolveId(nodeIdInput);
     const config = parseInput(ProcessConfigSchema, configInput, 'process config');
     const timeoutMs = options.timeoutMs ?? (config.timeoutMs !== undefined ? config.timeoutMs + config.graceMs + 10_000 : 60_000);
-    return runToEnd(this.waits, () => this.start(nodeIdInput, config), Date.now() + timeoutMs);
+    const processId = `p-${randomBytes(6).toString('hex')}`;
+    const cap = this.config.outputCapBytes;
+    const limit = Math.min(DEFAULT_PAGE_BYTES, cap);
+    const pageBytes = Math.min(limit + UTF8_LOOKAHEAD_BYTES, cap);
+    const { options: spawn } = launchExec(config, { stateDir: this.config.stateDir, processId, capBytes: cap, pageBytes });
+    // The node's lock is held until the process runs, not while it runs: a reset may end it meanwhile.
+    let run: Promise<SpawnResult> | undefined;
+    let container: { id: string; image: string } | undefined;
+    await this.nodes.withSharedNodeLock(nodeId, async () => {
+      container = await this.runningContainer(nodeId);
+      const acked = new Promise<void>((resolve) => {
+        run = this.engine.spawnExec(container!.id, { ...spawn, detach: false, onAck: resolve, timeoutMs, maxOutputBytes: 2 * pageBytes + MAX_RECORDS_READ_BYTES });
+        run.then(() => resolve(), () => resolve());
+      });
+      await acked;
+    });
+    const result = await run!.catch((error: unknown) => {
+      if (error instanceof EngineUnavailableError && /did not answer within/.test(error.message)) {
+        throw new TimeoutError(`process "${processId}" on node "${nodeId}" still runs after ${timeoutMs} ms; it goes on`);
+      }
+      throw error;
+    });
+    if (!result.acknowledged) throw launchError(result, nodeId, config.name, container!.image);
+    this.execIds.set(processId, result.execId);
+    this.logger.info({ nodeId, processId, name: config.name }, 'process started and waited');
+    const request = { nodeId, processId, capBytes: cap, encoding: 'utf8' as const, stdout: { offset: 0, limit }, stderr: { offset: 0, limit } };
+    const answer = splitLogsOutput(startedOf(result.stdout)?.rest ?? Buffer.alloc(0), request);
+    const raw = answer && (await parseRecordDump(answer.dump)).get(processId);
+    // No report (the node went away, or a reset ended the process): read what is there, which says why.
+    if (!answer || !raw || result.exitCode === undefined) return this.logs(nodeId, processId);
+    return toLogs(answer, toRecord(nodeId, processId, raw, cap, { running: false, exitCode: result.exitCode }), request);
   }
 
   /**

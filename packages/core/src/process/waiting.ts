@@ -73,28 +73,6 @@ export async function waitForEnd(ctx: WaitContext, nodeId: string, processId: st
   }
 }
 
-/**
- * Starts a process with `start` and answers, once it ended, its record and the first page of both streams: the
- * subscription is held before the start, so its `exec_die` cannot be missed, and nothing reads the node until
- * then. @throws {TimeoutError} when it still runs at `deadline` (Unix ms).
- */
-export async function runToEnd(ctx: WaitContext, start: () => Promise<ProcessRecord>, deadline: number): Promise<ProcessLogs> {
-  const hold = await ctx.tracker.acquire();
-  try {
-    const started = await start();
-    const execId = ctx.execIds.get(started.processId);
-    if (hold.live && execId) await untilWoken(ctx.tracker, await ctx.containerOf(started.nodeId), execId, deadline - Date.now());
-    let logs = await ctx.logs(started.nodeId, started.processId);
-    if (logs.process.status === 'running') {
-      await waitForEnd(ctx, started.nodeId, started.processId, Math.max(1, deadline - Date.now()));
-      logs = await ctx.logs(started.nodeId, started.processId);
-    }
-    return logs;
-  } finally {
-    hold.release();
-  }
-}
-
 /** Reads the pages after `first` until both streams are complete, and joins them into an `ExecAnswer`. */
 export async function collectOutput(ctx: WaitContext, first: ProcessLogs): Promise<ExecAnswer> {
   let logs = first;

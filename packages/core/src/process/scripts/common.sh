@@ -109,3 +109,27 @@ LISTING
   # shellcheck disable=SC2086
   [ -z "$small" ] || tar -c -f - -C "$dir" $small 2>/dev/null | head -c "$total"
 }
+
+# Prints "@ended <0|1>" (whether the end was written before the output was read: then the slices hold all
+# there is), then for stdout and stderr "@<stream> <kept size> <n>" and exactly n bytes of it from the offset
+# (n at most the limit), then the record as print_records does.
+# args: processesDir processId stdoutOffset stdoutLimit stderrOffset stderrLimit maxFileBytes totalBytes
+print_logs() {
+  p="$1/$2"
+  if [ -f "$p/end" ]; then printf '@ended 1\n'; else printf '@ended 0\n'; fi
+  slice stdout "$3" "$4"
+  slice stderr "$5" "$6"
+  print_records "$1" "$7" "$8" "$2"
+}
+
+# One stream's slice for print_logs. args: stream offset limit
+slice() {
+  size=$(wc -c < "$p/$1" 2> /dev/null || printf 0)
+  n=$((size - $2))
+  [ "$n" -lt 0 ] && n=0
+  [ "$n" -gt "$3" ] && n=$3
+  printf '@%s %s %s\n' "$1" "$size" "$n"
+  # Exactly n bytes, even if the file shrank meanwhile: the reader counts on it.
+  [ "$n" -gt 0 ] && { tail -c +$(($2 + 1)) "$p/$1" 2> /dev/null | head -c "$n"; head -c "$n" /dev/zero; } | head -c "$n"
+  return 0
+}

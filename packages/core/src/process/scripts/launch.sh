@@ -2,13 +2,15 @@
 # starts it, so the engine sees the exec end when the process ends (its exit code is the process's).
 # It runs the command in a session of its own, marked NODES_RUN=<processId> in its environment (inherited by
 # every descendant), copies its output through two FIFOs into capped files, enforces the timeout, and writes
-# `end` atomically and last. Once running it prints "@started <pid> <started at ms>" and closes its streams.
-# args: stateDir processId cwd capBytes timeoutMs graceMs mode(shell|argv) [argv...]
+# `end` atomically and last. Once running it prints "@started <pid> <started at ms>", then with pageBytes 0
+# closes its streams (the manager detaches); else it stays attached and, at the end, prints the record and the
+# first pageBytes of each stream as print_logs does, so that running to the end takes this one exec.
+# args: stateDir processId cwd capBytes timeoutMs graceMs pageBytes maxFileBytes totalBytes mode(shell|argv) [argv...]
 # stdin: the meta JSON on one line, then (mode shell) the command line's exact bytes.
 # Exit codes before the start: 96 working directory missing, 97 a tool missing, 98 state directory unusable.
 set -u
-state=$1 id=$2 cwd=$3 cap=$4 timeout_ms=$5 grace_ms=$6 mode=$7
-shift 7
+state=$1 id=$2 cwd=$3 cap=$4 timeout_ms=$5 grace_ms=$6 page=$7 max_file=$8 total=$9 mode=${10}
+shift 10
 d="$state/processes/$id"
 # Read what is left of stdin before an early exit: Podman cuts an exec's attach connection when its process
 # exits with stdin unread, and the message on stderr would be lost (Docker does not mind).
@@ -61,7 +63,7 @@ if [ "$timeout_ms" -gt 0 ]; then
   watchdog=$!
 fi
 printf '@started %s %s\n' "$child" "$started"
-exec < /dev/null > /dev/null 2>&1
+if [ "$page" -gt 0 ]; then exec < /dev/null 2> /dev/null; else exec < /dev/null > /dev/null 2>&1; fi
 wait "$child"
 code=$?
 # Let the readers copy what the command wrote before it ended; a background child that keeps the FIFOs open
@@ -80,4 +82,5 @@ oom=
 printf '%s %s %s%s\n' "$code" "$(now_ms)" "$reason" "$oom" > "$d/end.tmp" && mv -f "$d/end.tmp" "$d/end"
 [ -n "$watchdog" ] && kill "$watchdog" 2> /dev/null
 rm -f "$d/out.fifo" "$d/err.fifo"
+[ "$page" -gt 0 ] && print_logs "$state/processes" "$id" 0 "$page" 0 "$page" "$max_file" "$total"
 exit "$code"
