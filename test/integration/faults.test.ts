@@ -40,7 +40,9 @@ async function startServer(ns: string): Promise<{ child: ChildProcess; port: num
   await once(probe, 'listening');
   const { port } = probe.address() as net.AddressInfo;
   await new Promise((r) => probe.close(r));
-  const env = { ...process.env, NODES_PORT: String(port), NODES_HOST: '127.0.0.1', NODES_NAMESPACE: ns, NODES_DEFAULT_IMAGE: TEST_IMAGE, NODES_PULL_POLICY: 'never', NODES_LOG_LEVEL: 'warn' };
+  const env = { ...process.env, NODES_PORT: String(port), NODES_HOST: '127.0.0.1', NODES_NAMESPACE: ns, NODES_DEFAULT_IMAGE: TEST_IMAGE, NODES_PULL_POLICY: 'never', NODES_LOG_LEVEL: 'warn',
+    // No warm pool: its containers would keep using the namespace's network after the last node goes.
+    NODES_POOL_SIZE: '0' };
   const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   servers.add(child);
   child.once('exit', () => servers.delete(child));
