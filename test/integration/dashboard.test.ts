@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +34,10 @@ test.after.always(async () => {
   server.close();
 });
 
-test('from the page: create a node, run echo hello and see hello live, reset it, remove it', async (t) => {
+test.serial('from the page: create a node, run echo hello and see hello live, reset it, remove it', async (t) => {
   const page = await browser!.newPage();
+  // The machine is shared and slow at times: actions wait up to a minute.
+  page.setDefaultTimeout(60_000);
   const failures: string[] = [];
   page.on('pageerror', (e) => failures.push(e.message));
   await page.goto(`${url}/ui`);
@@ -52,7 +54,8 @@ test('from the page: create a node, run echo hello and see hello live, reset it,
   await row.waitFor({ timeout: 60_000 });
   const nodeId = (await row.getAttribute('data-node-id'))!;
   t.teardown(() => manager.removeNode(nodeId).catch(() => undefined));
-  t.regex(await row.innerText(), /running\s+good/);
+  // The list refreshes every 3 s: a refresh during the create may show it `created` first.
+  await row.filter({ hasText: /running\s*good/ }).waitFor({ timeout: 30_000 });
   const before = await manager.getNode(nodeId);
 
   await page.fill('#run input[name=command]', 'echo hello; sleep 1; echo bye >&2');
@@ -82,4 +85,55 @@ test('the page and its script are served with a strict Content-Security-Policy; 
   t.regex(await page.text(), /<script type="module" src="\/ui\/app.js">/);
   t.is((await fetch(`${url}/ui/app.js`)).status, 200);
   t.is((await fetch(`${url}/`, { method: 'POST', body: '{"method":"list_nodes"}' })).status, 401);
+});
+
+test.serial('the page resumes a dropped output stream with Last-Event-ID, losing and repeating nothing', async (t) => {
+  // A proxy in front of the server that drops the first log stream after its first output event.
+  const target = new URL(url);
+  const lastEventIds: Array<string | undefined> = [];
+  let cut = false;
+  const proxy = createServer((req, res) => {
+    const logs = req.url?.includes('/logs') ?? false;
+    if (logs) lastEventIds.push(req.headers['last-event-id'] as string | undefined);
+    const headers = { ...req.headers, host: target.host, ...(req.headers.origin ? { origin: target.origin } : {}) };
+    const upstream = httpRequest(`${url}${req.url}`, { method: req.method, headers }, (up: IncomingMessage) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      let cutting = false;
+      up.on('data', (chunk: Buffer) => {
+        if (cutting) return;
+        res.write(chunk);
+        if (logs && !cut && chunk.includes('event: stdout')) {
+          cut = cutting = true;
+          setTimeout(() => {
+            res.destroy();
+            up.destroy();
+          }, 200);
+        }
+      });
+      up.on('end', () => res.end());
+    });
+    req.pipe(upstream);
+  });
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  t.teardown(() => {
+    proxy.closeAllConnections();
+    proxy.close();
+  });
+  const node = await manager.createNode({ name: 'resumed', labels: testLabels() });
+  t.teardown(() => manager.removeNode(node.nodeId).catch(() => undefined));
+
+  const page = await browser!.newPage();
+  page.setDefaultTimeout(60_000);
+  await page.goto(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/ui`);
+  await page.fill('#token', 'ui-token');
+  await page.dispatchEvent('#token', 'change');
+  await page.locator('#nodes tr', { hasText: 'resumed' }).locator('button', { hasText: 'Open' }).click();
+  await page.fill('#run input[name=command]', 'for i in 1 2 3 4 5; do echo line $i; sleep 0.4; done');
+  await page.click('#run button[type=submit]');
+  await page.locator('#status', { hasText: 'exited (exit code 0)' }).waitFor({ timeout: 60_000 });
+  t.is(await page.locator('#output .stdout').allInnerTexts().then((parts) => parts.join('')), 'line 1\nline 2\nline 3\nline 4\nline 5\n');
+  t.true(cut);
+  t.is(lastEventIds[0], undefined);
+  t.regex(lastEventIds[1] ?? '', /^\d+,\d+$/);
 });

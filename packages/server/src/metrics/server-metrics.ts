@@ -36,7 +36,7 @@ export class ServerMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const nodes = (await metrics.core?.listNodes().catch(() => undefined)) ?? [];
+        const nodes = await metrics.listNodes();
         for (const node of nodes) this.inc({ state: node.state });
       },
     });
@@ -49,7 +49,7 @@ export class ServerMetrics {
         this.reset();
         const core = metrics.core;
         if (!core) return;
-        const nodes = (await core.listNodes().catch(() => [])).filter((n) => n.state === 'running');
+        const nodes = (await metrics.listNodes()).filter((n) => n.state === 'running');
         const counted = await Promise.all(nodes.map((n) => core.getNode(n.nodeId).catch(() => undefined)));
         for (const node of counted) for (const [status, count] of Object.entries(node?.processes ?? {})) this.inc({ status }, count);
       },
@@ -65,6 +65,13 @@ export class ServerMetrics {
     },
     poolSize: (size) => this.poolSize.set(size),
   };
+
+  /** The namespace's nodes, tried twice (a node removed mid-listing can fail one read); none when the engine is away. */
+  private async listNodes() {
+    const core = this.core;
+    if (!core) return [];
+    return core.listNodes().catch(() => core.listNodes()).catch(() => []);
+  }
 
   /** The manager whose nodes and processes the gauges count when scraped. */
   watch(core: NodeManager): this {

@@ -37,10 +37,14 @@ function button(label, onClick) {
 
 async function refresh() {
   try {
-    const [{ nodes }, health] = await Promise.all([call('list_nodes'), call('get_health')]);
-    $('health').textContent = health.health; $('health').className = 'pill ' + health.health;
-    $('counts').textContent = health.nodes.running + ' of ' + health.nodes.total + ' running';
-    const badNodes = new Set(health.reasons.filter((r) => r.kind === 'node').map((r) => r.node_id));
+    // The list shows even when the health check fails or is slow: each answer is used on its own.
+    const [listed, checked] = await Promise.allSettled([call('list_nodes'), call('get_health')]);
+    if (listed.status === 'rejected') throw listed.reason;
+    const nodes = listed.value.nodes;
+    const health = checked.status === 'fulfilled' ? checked.value : null;
+    $('health').textContent = health ? health.health : 'unknown'; $('health').className = 'pill ' + (health ? health.health : '');
+    $('counts').textContent = nodes.filter((n) => n.state === 'running').length + ' of ' + nodes.length + ' running';
+    const badNodes = new Set(health ? health.reasons.filter((r) => r.kind === 'node').map((r) => r.node_id) : []);
     const rows = nodes.map((n) => {
       const tr = document.createElement('tr');
       tr.dataset.nodeId = n.node_id;
