@@ -1,4 +1,8 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import { createApp } from '@nodes/server';
 import { LABELS, NodeNotFoundError, ValidationError, type NodeInfo } from '@nodes/core';
 import { docker, execIn, networksOfNamespace, nodeFor, testLabels, testManager, useEngine } from '../helpers/engine.js';
 
@@ -92,4 +96,21 @@ test('prune removes the namespace\'s networks once no node uses them, and keeps 
   await own.removeNode(keep.nodeId);
   t.deepEqual((await own.pruneNodes()).networks.length, 1);
   t.deepEqual(await networksOfNamespace(`${namespace}-prune`), []);
+});
+
+test('over HTTP too, a node name stands for its id: in methods and in the SSE logs route', async (t) => {
+  const server = createServer(createApp(manager).callback()).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const node = await nodeFor(t, manager, { name: 'speaker' });
+  const call = async (method: string, args: Record<string, unknown>) =>
+    ((await (await fetch(url, { method: 'POST', body: JSON.stringify({ method, args }), headers: { 'content-type': 'application/json' } })).json()) as { result: Record<string, any> }).result;
+  const run = await call('run_process_on_node', { node_id: 'speaker', config: { command: 'echo said-by-name' } });
+  t.is(run.node_id, node.nodeId);
+  await call('wait_process', { node_id: 'speaker', process_id: run.process_id, timeout_ms: 10_000 });
+  const sse = await (await fetch(`${url}nodes/speaker/processes/${run.process_id}/logs`)).text();
+  t.regex(sse, /said-by-name/);
+  t.like(await call('get_node', { node_id: 'speaker' }), { status: 'success', node_id: node.nodeId });
+  t.like(await call('remove_node', { node_id: 'speaker' }), { status: 'success', node_id: node.nodeId });
 });
