@@ -50,6 +50,15 @@ test('the client drives a node through its life on the real engine, typed from t
   t.is((await client.getNode(node.node_id)).processes?.exited, 1);
   const sleeper = await client.runProcess(node.node_id, { command: 'sleep 30' });
   t.is((await client.killProcess(node.node_id, sleeper.process_id, { signal: 'KILL' })).status, 'killed');
+  // The lab methods: files in and out with exact bytes, pause and unpause.
+  const file = await client.writeFile(node.node_id, '/tmp/data.bin', new Uint8Array([0, 1, 2, 255]));
+  t.is(file.size_bytes, 4);
+  t.deepEqual([...(await client.readFile(node.node_id, '/tmp/data.bin')).data], [0, 1, 2, 255]);
+  t.true((await client.listFiles(node.node_id, '/tmp')).entries.some((e) => e.name === 'data.bin'));
+  await client.pauseNode(node.node_id);
+  t.is((await client.getNode(node.node_id)).state, 'paused');
+  await client.unpauseNode(node.node_id);
+  t.is((await client.getNode(node.node_id)).state, 'running');
   const reset = await client.resetNode(node.node_id);
   t.not(reset.container_id, node.container_id);
   t.is((await client.getHealth()).health, 'good');

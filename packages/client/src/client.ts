@@ -113,6 +113,53 @@ export class NodesClient {
     return (await this.call('wait_process', { ...options, node_id: nodeId, process_id: processId })).process;
   }
 
+  /** Writes a file into a node (`write_file`; bytes as they are, a string as UTF-8); returns its path, size and mode. */
+  async writeFile(nodeId: string, path: string, data: Uint8Array | string, options?: Options<'write_file', 'node_id' | 'path' | 'data'>): Promise<Result<'write_file'>['file']> {
+    const base64 = (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data)).toString('base64');
+    return (await this.call('write_file', { ...options, node_id: nodeId, path, data: base64 })).file;
+  }
+
+  /** Reads a file of a node (`read_file`, at most 16 MiB over the wire): its info and its exact bytes. */
+  async readFile(nodeId: string, path: string): Promise<{ file: Result<'read_file'>['file']; data: Buffer }> {
+    const result = await this.call('read_file', { node_id: nodeId, path });
+    return { file: result.file, data: Buffer.from(result.data, 'base64') };
+  }
+
+  /** Lists a directory of a node (`list_files`): entries with type, size (bytes), mode and mtime. */
+  listFiles(nodeId: string, path: string): Promise<Result<'list_files'>> {
+    return this.call('list_files', { node_id: nodeId, path });
+  }
+
+  /** Cuts the namespace's nodes into groups that cannot reach each other (`partition_nodes`); returns the groups by node id. */
+  async partitionNodes(groups: string[][]): Promise<string[][]> {
+    return (await this.call('partition_nodes', { groups })).groups;
+  }
+
+  /** Lifts every partition (`heal_nodes`); returns the running nodes it healed. */
+  async healNodes(): Promise<string[]> {
+    return (await this.call('heal_nodes')).node_ids;
+  }
+
+  /** Sets a node's link faults (`set_link`: `delay_ms`, `jitter_ms`, `loss_percent`, `rate_kbit`). */
+  async setLink(nodeId: string, link: Options<'set_link', 'node_id'>): Promise<Result<'set_link'>['link']> {
+    return (await this.call('set_link', { ...link, node_id: nodeId })).link;
+  }
+
+  /** Clears a node's link faults (`clear_link`). */
+  async clearLink(nodeId: string): Promise<void> {
+    await this.call('clear_link', { node_id: nodeId });
+  }
+
+  /** Freezes every process of a node (`pause_node`, Docker's pause). */
+  async pauseNode(nodeId: string): Promise<void> {
+    await this.call('pause_node', { node_id: nodeId });
+  }
+
+  /** Thaws a paused node (`unpause_node`). */
+  async unpauseNode(nodeId: string): Promise<void> {
+    await this.call('unpause_node', { node_id: nodeId });
+  }
+
   /**
    * Follows a process's output live over Server-Sent Events, resuming by `Last-Event-ID` when the connection
    * drops; see `FollowOptions`. Ends after the `end` event, whose record says how the process ended.
