@@ -102,7 +102,7 @@ test('a fork bomb and a memory hog in one node leave the server and the other no
   const hogged = await manager.waitProcess(hostile.nodeId, hog.processId, { timeoutMs: 60_000 });
   t.is(hogged.exitCode, 137, 'the OOM killer ended the hog inside its 32 MiB');
 
-  await manager.runProcess(hostile.nodeId, { name: 'bomb', path: '/', command: 'sleep 1; b() { b & b & wait; }; b', env: {} });
+  await manager.runProcess(hostile.nodeId, { name: 'bomb', path: '/', command: 'sleep 1; b() { b & b & exec sleep 60; }; b', env: {} });
   // While the bomb runs: the server and another node answer.
   const during = (async () => {
     await new Promise((r) => setTimeout(r, 1500));
@@ -111,7 +111,8 @@ test('a fork bomb and a memory hog in one node leave the server and the other no
     const waited = await call('wait_process', { node_id: quiet.nodeId, process_id: started.body.result.process_id, timeout_ms: 30_000 });
     return { health, started, waited };
   })();
-  // Every bomb process waits for its children, so the node fills up to its limit: sample its pids meanwhile.
+  // Every bomb process forks two more, then becomes a sleep (no fork needed): the node fills up to its limit and
+  // stays there until the node is removed. Sample its pids meanwhile.
   let peak = 0;
   for (const until = Date.now() + 15_000; Date.now() < until && peak < 48; ) {
     const stats = (await docker.getContainer(hostile.containerId).stats({ stream: false, 'one-shot': true } as {})) as { pids_stats?: { current?: number } };
