@@ -97,14 +97,27 @@ export class ExecTracker {
       if (this.exitCodes.size > REMEMBERED_EXECS) this.exitCodes.delete(this.exitCodes.keys().next().value!);
     }
     if (e.action === 'oom') this.oomContainers.add(e.id);
-    // Podman says `exec_died` without the exec's id: some exec of that container ended, so wake its watchers, who
-    // read their own exec again.
-    const execOfContainerDied = e.action === 'exec_died' && !e.attributes.execID;
+    // Podman says `exec_died` and names no exec: ask the engine about each watched exec of that container (an
+    // inspect, not an exec: waking the watchers blindly would make them read, and each read's own exec_died would
+    // wake them again).
+    if (e.action === 'exec_died' && !e.attributes.execID) {
+      for (const w of [...this.watches]) {
+        if (w.containerId !== e.id) continue;
+        if (!w.execId) {
+          w.wake();
+          continue;
+        }
+        void this.engine.inspectExec(w.execId).then(
+          (info) => {
+            if (!info?.running) w.wake();
+          },
+          () => w.wake(),
+        );
+      }
+      return;
+    }
     for (const w of [...this.watches]) {
-      if (
-        (e.action === 'exec_die' && w.execId && w.execId === e.attributes.execID) ||
-        ((e.action === 'die' || e.action === 'destroy' || execOfContainerDied) && w.containerId === e.id)
-      ) {
+      if ((e.action === 'exec_die' && w.execId && w.execId === e.attributes.execID) || ((e.action === 'die' || e.action === 'destroy') && w.containerId === e.id)) {
         w.wake();
       }
     }

@@ -4,6 +4,8 @@ import type { ExecTracker } from './exec-tracker.js';
 
 /** How often a wait reads the record while the engine's events are not flowing (ms). */
 const FALLBACK_POLL_MS = 1_000;
+/** How often it reads it anyway while they flow, in case an event never comes (ms). */
+const SAFETY_POLL_MS = 15_000;
 
 /** What waiting for processes needs from the process service. */
 export interface WaitContext {
@@ -65,7 +67,7 @@ export async function waitForEnd(ctx: WaitContext, nodeId: string, processId: st
       if (record && record.status !== 'running') return record;
       if (Date.now() >= deadline) throw timedOut();
       const execId = ctx.execIds.get(processId);
-      const waitMs = hold.live && execId ? deadline - Date.now() : Math.min(FALLBACK_POLL_MS, deadline - Date.now());
+      const waitMs = Math.min(hold.live && execId ? SAFETY_POLL_MS : FALLBACK_POLL_MS, deadline - Date.now());
       await untilWoken(ctx.tracker, await ctx.containerOf(nodeId), execId, waitMs);
     } finally {
       hold.release();
