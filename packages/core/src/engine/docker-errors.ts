@@ -44,7 +44,7 @@ export function mapDockerError(error: unknown, endpoint: string, what: string): 
   if (/removal in progress|is already in progress|is marked for removal/i.test(message)) {
     return new ConflictError(`${what} failed: the container is being removed`, { cause: error });
   }
-  if (e?.statusCode === 500 && /port is already allocated|address already in use/i.test(message)) {
+  if (e?.statusCode === 500 && /port is already allocated|bind: address already in use/i.test(message)) {
     return new ConflictError(`${what} failed: a published host port is taken (${message.replace(/^.*?(Bind for|listen)/, '$1')})`, { cause: error });
   }
   if ((e?.statusCode === 409 || e?.statusCode === 500) && /is not running|is paused|is restarting|container not running/i.test(message)) {

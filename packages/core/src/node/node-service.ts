@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
-import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
+import type { ContainerEngine, ContainerSummary, NetworkEndpoint } from '../engine/container-engine.js';
 import { ConflictError, EngineError, NodeError, NodeNotFoundError, ValidationError, WrongStateError } from '../errors.js';
 import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
@@ -225,8 +225,16 @@ export class NodeService {
     const started = watch?.watch(containerId);
     try {
       await this.networks.attach(containerId, endpoints.slice(1));
-      await beforeStart?.(containerId);
-      await this.startOnNetworks(containerId);
+      // The engine hands a new container the lowest free address of a network: while a reset's old container has
+      // left its networks and the new one has not yet taken their addresses back, a create here would take them.
+      // Resets hold the namespace's addresses alone for that moment; creates share them.
+      const pinned = Object.keys(addresses).length > 0;
+      const id = containerId;
+      const hold = <T>(fn: () => Promise<T>) => (pinned ? this.locks.run('addresses', fn) : this.locks.runShared('addresses', fn));
+      await hold(async () => {
+        await beforeStart?.(id);
+        await this.startOnNetworks(id, pinned ? endpoints : []);
+      });
       const died = started ? await started.died(START_WATCH_MS) : false;
       return await this.assertUp(containerId, died);
     } catch (error) {
@@ -246,11 +254,21 @@ export class NodeService {
    * a namespace's network, the name may briefly be ambiguous until the loser removes its twin, so that answer is
    * retried for up to a second.
    */
-  private async startOnNetworks(containerId: string): Promise<void> {
+  private async startOnNetworks(containerId: string, pinned: NetworkEndpoint[] = []): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.engine.startContainer(containerId);
       } catch (error) {
+        if (error instanceof NodeError && /address already in use/i.test(error.message) && pinned.some((e) => e.ipv4Address) && attempt < 1) {
+          // Another manager's container took a kept address in between: the node keeps its networks and names,
+          // on an address the engine picks.
+          this.logger.warn({ containerId, err: error.message }, 'a kept address was taken: the node gets a new one');
+          for (const e of pinned.filter((p) => p.ipv4Address)) {
+            await this.engine.disconnectNetwork(containerId, e.network);
+            await this.engine.connectNetwork(containerId, { ...e, ipv4Address: undefined });
+          }
+          continue;
+        }
         if (!(error instanceof NodeError && /is ambiguous/.test(error.message)) || attempt >= 20) throw error;
         await sleep(50);
       }
