@@ -118,7 +118,7 @@ export class ProcessService {
       return { result: await this.engine.spawnExec(container.id, options), image: container.image };
     });
     if (!result.acknowledged) throw launchError(result, nodeId, config.name, image);
-    this.execIds.set(processId, result.execId);
+    this.remember(processId, result.execId);
     this.logger.info({ nodeId, processId, name: config.name }, 'process started');
     const [, pid, startedAtMs] = /@started (\d+) (\d+)/.exec(result.stdout.toString('latin1')) ?? [];
     return {
@@ -344,7 +344,7 @@ export class ProcessService {
       throw error;
     });
     if (!result.acknowledged) throw launchError(result, nodeId, config.name, container!.image);
-    this.execIds.set(processId, result.execId);
+    this.remember(processId, result.execId);
     this.logger.info({ nodeId, processId, name: config.name }, 'process started and waited');
     const request = { nodeId, processId, capBytes: cap, encoding: 'utf8' as const, stdout: { offset: 0, limit }, stderr: { offset: 0, limit } };
     const answer = splitLogsOutput(startedOf(result.stdout)?.rest ?? Buffer.alloc(0), request);
@@ -375,6 +375,12 @@ export class ProcessService {
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const options = parseInput(WaitOptionsSchema, optionsInput, 'wait options');
     return waitForEnd(this.waits, nodeId, processId, options.timeoutMs);
+  }
+
+  /** Keeps a process's supervisor exec id (the most recent 100000: older ones are read from their records). */
+  private remember(processId: string, execId: string): void {
+    this.execIds.set(processId, execId);
+    if (this.execIds.size > 100_000) this.execIds.delete(this.execIds.keys().next().value!);
   }
 
   private get waits(): WaitContext {
