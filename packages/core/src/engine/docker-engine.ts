@@ -153,7 +153,9 @@ export class DockerEngine implements ContainerEngine {
         User: options.user,
         HostConfig: {
           // An init process (docker-init) reaps orphaned children and forwards signals; see docker run --init.
-          Init: true,
+          // Not for a host helper: it shares the host's pids, where Podman refuses an init ("PID namespace isn't
+          // private") and the host's init reaps anyway.
+          Init: !options.hostHelper,
           Memory: options.memoryBytes,
           // Equal to Memory: no swap on top, so a memory hog meets its limit instead of swapping the host.
           MemorySwap: options.memoryBytes,
