@@ -4,7 +4,7 @@
  * ratio; exec events per second while processes are idly waited on and followed; 100 concurrent create_node
  * over HTTP against 100 concurrent raw create+starts; a server's RSS holding many nodes and process records.
  * Figures, not a pass/fail. Options (env): BENCH_ROUNDS (15), BENCH_CONCURRENT (100), BENCH_RSS_NODES (200),
- * BENCH_RSS_PROCESSES (10 per node), BENCH_IDLE_S (10).
+ * BENCH_RSS_PROCESSES (10 per node), BENCH_IDLE_S (10), BENCH_ONLY (a comma-separated subset of the parts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -159,7 +159,7 @@ async function startServer(namespace: string): Promise<{ child: ChildProcess; rp
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const agent = new http.Agent({ keepAlive: false, maxSockets: 512 });
   const rpc = async (method: string, args: object = {}) => {
     const body = JSON.stringify({ method, args });
     return new Promise<any>((resolve, reject) => {
@@ -258,13 +258,17 @@ async function pooledMemory(manager: NodeManager): Promise<void> {
 const warm = createNodeManager({ namespace: warmNs, defaultImage: TEST_IMAGE, pullPolicy: 'never', poolSize: 2, poolSpecs: [{ labels }] });
 const cold = createNodeManager({ namespace: coldNs, defaultImage: TEST_IMAGE, pullPolicy: 'never', poolSize: 0 });
 console.log(`@nodes speed benchmark on ${warm.endpoint}: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, engine ${(await docker.version()).Version}`);
+// BENCH_ONLY=rounds,memory,idle,concurrent,rss runs only those parts.
+const only = new Set((process.env.BENCH_ONLY ?? 'rounds,memory,idle,concurrent,rss').split(','));
 try {
-  await rounds(warm, cold);
-  printRounds();
-  await pooledMemory(warm);
-  await idleExecRate(warm);
-  await concurrentCreates();
-  await serverRss();
+  if (only.has('rounds')) {
+    await rounds(warm, cold);
+    printRounds();
+  }
+  if (only.has('memory')) await pooledMemory(warm);
+  if (only.has('idle')) await idleExecRate(warm);
+  if (only.has('concurrent')) await concurrentCreates();
+  if (only.has('rss')) await serverRss();
 } finally {
   await warm.close();
   await Promise.all([sweepNamespace(warmNs), sweepNamespace(coldNs), sweepNamespace(rawLabels['io.nodes.namespace'])]);
