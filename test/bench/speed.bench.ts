@@ -44,13 +44,26 @@ async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/** The raw side: what the product's node container is, made with dockerode alone (same image, init, limits). */
-async function rawCreateStart(): Promise<Docker.Container> {
+/**
+ * The raw side: what the product's node container is, made with dockerode alone (same image, init, limits), on
+ * a user-defined bridge network of its own as nodes are (Docker's default bridge is cheaper to join: its
+ * figure is printed too).
+ */
+let rawNetwork = '';
+async function rawCreateStart(network = rawNetwork): Promise<Docker.Container> {
   const c = await docker.createContainer({
     Image: TEST_IMAGE,
     Cmd: KEEPALIVE_COMMAND,
     Labels: rawLabels,
-    HostConfig: { Init: true, Memory: 512 * 2 ** 20, MemorySwap: 512 * 2 ** 20, NanoCpus: 1e9, PidsLimit: 1024, SecurityOpt: ['no-new-privileges'] },
+    HostConfig: {
+      Init: true,
+      Memory: 512 * 2 ** 20,
+      MemorySwap: 512 * 2 ** 20,
+      NanoCpus: 1e9,
+      PidsLimit: 1024,
+      SecurityOpt: ['no-new-privileges'],
+      NetworkMode: network || 'bridge',
+    },
   });
   await c.start();
   return c;
@@ -73,7 +86,9 @@ async function rawExec(c: Docker.Container): Promise<string> {
 async function rounds(warm: NodeManager, cold: NodeManager): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) {
     await warm.warmUp();
-    let raw = await timed('raw create+start', rawCreateStart);
+    const onBridge = await timed('raw create+start, default bridge', () => rawCreateStart('bridge'));
+    await onBridge.remove({ force: true });
+    let raw = await timed('raw create+start', () => rawCreateStart());
     const w = await timed('create warm', () => warm.createNode({ labels }));
     const c = await timed('create cold', () => cold.createNode({ labels }));
     await warm.warmUp();
@@ -90,6 +105,7 @@ async function rounds(warm: NodeManager, cold: NodeManager): Promise<void> {
 }
 
 function printRounds(): void {
+  console.log(`\n(raw create+start on Docker's default bridge instead: ${fmt(median(times.get('raw create+start, default bridge') ?? []))} ms)`);
   const pairs: Array<[string, string, string]> = [
     ['create_node, warm pool', 'create warm', 'raw create+start'],
     ['create_node, cold', 'create cold', 'raw create+start'],
@@ -257,6 +273,7 @@ async function pooledMemory(manager: NodeManager): Promise<void> {
 
 const warm = createNodeManager({ namespace: warmNs, defaultImage: TEST_IMAGE, pullPolicy: 'never', poolSize: 2, poolSpecs: [{ labels }] });
 const cold = createNodeManager({ namespace: coldNs, defaultImage: TEST_IMAGE, pullPolicy: 'never', poolSize: 0 });
+rawNetwork = (await docker.createNetwork({ Name: `bench-raw-${stamp}`, Driver: 'bridge', Labels: labels })).id;
 console.log(`@nodes speed benchmark on ${warm.endpoint}: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, engine ${(await docker.version()).Version}`);
 // BENCH_ONLY=rounds,memory,idle,concurrent,rss runs only those parts.
 const only = new Set((process.env.BENCH_ONLY ?? 'rounds,memory,idle,concurrent,rss').split(','));
@@ -272,4 +289,5 @@ try {
 } finally {
   await warm.close();
   await Promise.all([sweepNamespace(warmNs), sweepNamespace(coldNs), sweepNamespace(rawLabels['io.nodes.namespace'])]);
+  await docker.getNetwork(rawNetwork).remove().catch(() => undefined);
 }

@@ -70,7 +70,8 @@ export { parseInput } from './schemas/parse.js';
 export { imageAllowed, repositoryOf } from './image/image-reference.js';
 export { LABELS } from './node/labels.js';
 export { KEEPALIVE_COMMAND } from './node/container-options.js';
-export { WarmPool, LEARN_AFTER_ASKS, MAX_LEARNED_SPECS } from './pool/warm-pool.js';
+export { WarmPool } from './pool/warm-pool.js';
+export { LEARN_AFTER_ASKS, MAX_LEARNED_SPECS } from './pool/pool-wants.js';
 export { parsePoolName, poolNameOf, recordNameOf, type NamedRecord, type PoolNameKind } from './pool/pool-names.js';
 export { poolKeyOf } from './pool/pool-keys.js';
 export {

@@ -17,11 +17,7 @@ import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
 import { poolKeyOf } from './pool-keys.js';
 import { parsePoolName, poolNameOf, recordNameOf, type NamedRecord } from './pool-names.js';
-
-/** How many times a spec not configured must be asked for before it is kept warm too. */
-export const LEARN_AFTER_ASKS = 3;
-/** The most specs kept warm besides the configured ones (the most recently asked win). */
-export const MAX_LEARNED_SPECS = 4;
+import { PoolWants } from './pool-wants.js';
 
 /** One pooled container this manager knows of: its id and the name a claim renames it from. */
 interface Pooled {
@@ -43,8 +39,7 @@ export class WarmPool {
   private readonly claiming = new Set<string>();
   /** container id -> when a sweep first saw it claimed (`.K.`), to tell a dead manager's claim from a live one */
   private readonly claimedSince = new Map<string, number>();
-  private readonly wanted = new Map<string, NodeSpec>();
-  private readonly asks = new Map<string, { spec: NodeSpec; count: number; lastMs: number }>();
+  private readonly wanted: PoolWants;
   private busy = 0;
   private filling?: Promise<void>;
   private closed = false;
@@ -60,11 +55,8 @@ export class WarmPool {
     @inject(ImageService) private readonly images: ImageService,
     @inject(NetworkService) private readonly networks: NetworkService,
   ) {
-    for (const input of config.poolSpecs) {
-      const spec = parseInput(NodeSpecSchema, input, 'poolSpecs entry');
-      const key = this.keyOf(spec);
-      if (key) this.wanted.set(key, spec);
-    }
+    const configured = config.poolSpecs.map((input) => parseInput(NodeSpecSchema, input, 'poolSpecs entry'));
+    this.wanted = new PoolWants(configured.flatMap((spec) => (this.keyOf(spec) ? [[this.keyOf(spec)!, spec] as [string, NodeSpec]] : [])));
   }
 
   /** Whether the pool is on (`poolSize` > 0). */
@@ -182,25 +174,10 @@ export class WarmPool {
     }
   }
 
-  /** Counts an ask for `spec`; a spec asked for `LEARN_AFTER_ASKS` times is kept warm from then on. */
+  /** Counts an ask for `spec` (see `PoolWants`); its pool key, or undefined when it cannot be warm. */
   private noteAsk(spec: NodeSpec): string | undefined {
     const key = this.keyOf(spec);
-    if (!key || this.wanted.has(key) || !this.enabled) return key;
-    const ask = this.asks.get(key) ?? { spec, count: 0, lastMs: 0 };
-    ask.count++;
-    ask.lastMs = Date.now();
-    this.asks.set(key, ask);
-    if (ask.count >= LEARN_AFTER_ASKS) {
-      const learned = [...this.asks.entries()].filter(([, a]) => a.count >= LEARN_AFTER_ASKS).sort(([, a], [, b]) => b.lastMs - a.lastMs);
-      for (const [k] of learned.slice(MAX_LEARNED_SPECS)) this.asks.delete(k);
-      this.wanted.clear();
-      for (const input of this.config.poolSpecs) {
-        const s = parseInput(NodeSpecSchema, input, 'poolSpecs entry');
-        const k = this.keyOf(s);
-        if (k) this.wanted.set(k, s);
-      }
-      for (const [k, a] of learned.slice(0, MAX_LEARNED_SPECS)) this.wanted.set(k, a.spec);
-    }
+    if (key && this.enabled) this.wanted.ask(key, spec);
     return key;
   }
 
@@ -227,7 +204,7 @@ export class WarmPool {
   /** Fills every wanted key up to `poolSize`, one container at a time, waiting while requests are under way. */
   private async refill(): Promise<void> {
     for (let failures = 0; this.enabled && failures < 3; ) {
-      const key = [...this.wanted.keys()].find((k) => (this.free.get(k)?.length ?? 0) < this.config.poolSize);
+      const key = this.wanted.keys().find((k) => (this.free.get(k)?.length ?? 0) < this.config.poolSize);
       if (!key) return;
       while (this.busy > 0 && this.enabled) await new Promise((r) => setTimeout(r, 20));
       if (!this.enabled) return;
