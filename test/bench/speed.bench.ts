@@ -6,18 +6,17 @@
  * Figures, not a pass/fail. Options (env): BENCH_ROUNDS (15), BENCH_CONCURRENT (100), BENCH_RSS_NODES (200),
  * BENCH_RSS_PROCESSES (10 per node), BENCH_IDLE_S (10), BENCH_ONLY (a comma-separated subset of the parts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import { PassThrough } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { KEEPALIVE_COMMAND, createNodeManager, type NodeManager } from '@nodes/core';
 import { sweepNamespace, testLabels, TEST_IMAGE } from '../helpers/engine.js';
+import { freePort, spawnServer } from '../helpers/server-process.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const ROUNDS = env('BENCH_ROUNDS', 15);
@@ -25,7 +24,6 @@ const CONCURRENT = env('BENCH_CONCURRENT', 100);
 const RSS_NODES = env('BENCH_RSS_NODES', 200);
 const RSS_PROCESSES = env('BENCH_RSS_PROCESSES', 10);
 const IDLE_S = env('BENCH_IDLE_S', 10);
-const MAIN = fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
 
 const docker = new Docker();
 const labels = testLabels();
@@ -151,30 +149,9 @@ async function idleExecRate(manager: NodeManager): Promise<void> {
   }
 }
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
 /** The real server (`packages/server/dist/main.js`) in a process of its own, default settings (pool of 2). */
 async function startServer(namespace: string): Promise<{ child: ChildProcess; rpc: (method: string, args?: object) => Promise<any> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      NODES_PORT: String(port),
-      NODES_NAMESPACE: namespace,
-      NODES_DEFAULT_IMAGE: TEST_IMAGE,
-      NODES_PULL_POLICY: 'never',
-      NODES_LOG_LEVEL: 'warn',
-      NODES_POOL_SPECS: JSON.stringify([{ labels }]),
-      NODES_MAX_NODES: String(Math.max(RSS_NODES, CONCURRENT) + 10),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
   const agent = new http.Agent({ keepAlive: false, maxSockets: 512 });
   const rpc = async (method: string, args: object = {}) => {
     const body = JSON.stringify({ method, args });
@@ -188,15 +165,11 @@ async function startServer(namespace: string): Promise<{ child: ChildProcess; rp
       req.end(body);
     });
   };
-  for (const deadline = Date.now() + 20_000; ; ) {
-    try {
-      await rpc('list_nodes');
-      return { child, rpc };
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const child = await spawnServer(port, namespace, {
+    NODES_POOL_SPECS: JSON.stringify([{ labels }]),
+    NODES_MAX_NODES: String(Math.max(RSS_NODES, CONCURRENT) + 10),
+  }, () => rpc('list_nodes'));
+  return { child, rpc };
 }
 
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;

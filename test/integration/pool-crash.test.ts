@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import test from 'ava';
 import { LABELS } from '@nodes/core';
-import { TEST_IMAGE, docker, testLabels, useEngine } from '../helpers/engine.js';
+import { docker, testLabels, useEngine } from '../helpers/engine.js';
+import { freePort, spawnServer } from '../helpers/server-process.js';
 
 const { namespace } = useEngine(test, 'pool-crash');
-const MAIN = fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
 const POOL_SIZE = 3;
 const labels = testLabels();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,14 +14,6 @@ test.after.always(() => {
   for (const s of servers) s.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
 async function rpc(port: number, method: string, args: Record<string, unknown> = {}): Promise<{ status: number; result: Record<string, any> }> {
   const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method, args }) });
   return { status: response.status, result: ((await response.json()) as { result: Record<string, any> }).result };
@@ -32,33 +21,11 @@ async function rpc(port: number, method: string, args: Record<string, unknown> =
 
 /** The real server with a warm pool of the test-labelled spec, answering. */
 async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      NODES_PORT: String(port),
-      NODES_HOST: '127.0.0.1',
-      NODES_NAMESPACE: namespace,
-      NODES_DEFAULT_IMAGE: TEST_IMAGE,
-      NODES_PULL_POLICY: 'never',
-      NODES_LOG_LEVEL: 'warn',
-      NODES_POOL_SIZE: String(POOL_SIZE),
-      NODES_POOL_SPECS: JSON.stringify([{ labels }]),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const env = { NODES_POOL_SIZE: String(POOL_SIZE), NODES_POOL_SPECS: JSON.stringify([{ labels }]) };
+  const child = await spawnServer(port, namespace, env, () => rpc(port, 'list_nodes'));
   servers.add(child);
   child.once('exit', () => servers.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-  for (const deadline = Date.now() + 20_000; ; ) {
-    try {
-      await rpc(port, 'list_nodes');
-      return child;
-    } catch {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start: ${stderr}`);
-      await sleep(100);
-    }
-  }
+  return child;
 }
 
 /** The namespace's containers by what their names say: warm (`.P.`), claimed (`.K.`), or anything else. */

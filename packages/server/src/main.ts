@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { pino } from 'pino';

@@ -5,6 +5,12 @@ import { TOKENS } from '../tokens.js';
 import { NetworkAgent } from './agent.js';
 import { byPid } from './agent-output.js';
 
+/** A node's partition (blocked peer addresses) and link faults (the `link set` values), read from a container. */
+export interface CarriedFaults {
+  ips: string[];
+  link?: string;
+}
+
 /** Carries a node's network faults over a reset; `NodeService` calls it between the new start and the old removal. */
 @injectable()
 export class FaultCarrier {
@@ -19,16 +25,32 @@ export class FaultCarrier {
    * addresses, so peers' blocks still hold). Only when the namespace has an agent: without one there are none.
    */
   async carry(nodeId: string, oldId: string, newId: string): Promise<void> {
-    if (!(await this.agent.find())) return;
-    const [old, now] = await Promise.all([this.engine.inspectContainer(oldId), this.engine.inspectContainer(newId)]);
-    if (!old?.pid || !now?.pid) return;
-    const partition = await this.agent.run('partition', ['show', String(old.pid)], 'reading partitions');
-    const ips = byPid(partition.stdout).get(old.pid) ?? [];
-    if (ips.length > 0) await this.agent.run('partition', ['set', `${now.pid}=${ips.join(',')}`], `carrying the partition of node "${nodeId}"`);
-    const link = await this.agent.run('link', ['show', String(old.pid)], 'reading link faults');
-    const [values] = byPid(link.stdout).get(old.pid) ?? [];
-    if (values) await this.agent.run('link', ['set', String(now.pid), ...values.split(' ')], `carrying the link faults of node "${nodeId}"`);
-    this.logger.info({ nodeId, partitioned: ips.length > 0, link: !!values }, 'faults carried over the reset');
+    await this.apply(nodeId, await this.read(oldId), newId);
+  }
+
+  /**
+   * A node's faults as its old container holds them (two agent reads, side by side), to `apply` to the new one
+   * once it is on the node's networks: a reset onto a warm container reads them while it moves the node.
+   */
+  async read(oldId: string): Promise<CarriedFaults | undefined> {
+    if (!(await this.agent.find())) return undefined;
+    const old = await this.engine.inspectContainer(oldId);
+    if (!old?.pid) return undefined;
+    const [partition, link] = await Promise.all([
+      this.agent.run('partition', ['show', String(old.pid)], 'reading partitions'),
+      this.agent.run('link', ['show', String(old.pid)], 'reading link faults'),
+    ]);
+    return { ips: byPid(partition.stdout).get(old.pid) ?? [], link: byPid(link.stdout).get(old.pid)?.[0] };
+  }
+
+  /** Puts faults `read` from a node's old container on its new one. */
+  async apply(nodeId: string, faults: CarriedFaults | undefined, newId: string): Promise<void> {
+    if (!faults || (faults.ips.length === 0 && !faults.link)) return;
+    const now = await this.engine.inspectContainer(newId);
+    if (!now?.pid) return;
+    if (faults.ips.length > 0) await this.agent.run('partition', ['set', `${now.pid}=${faults.ips.join(',')}`], `carrying the partition of node "${nodeId}"`);
+    if (faults.link) await this.agent.run('link', ['set', String(now.pid), ...faults.link.split(' ')], `carrying the link faults of node "${nodeId}"`);
+    this.logger.info({ nodeId, partitioned: faults.ips.length > 0, link: !!faults.link }, 'faults carried over the reset');
   }
 
 }

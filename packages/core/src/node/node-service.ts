@@ -350,7 +350,7 @@ export class NodeService {
         networks: this.networks,
         carry: this.carry,
         namespace: this.config.namespace,
-        beforeRemovingOld: (newId: string) => this.carryFaults(nodeId, old.id, newId),
+        faults: this.faultCarrier,
       };
       try {
         const container = await swapOntoWarm(deps, old, staged.container, { nodeId, ...history }, spec);

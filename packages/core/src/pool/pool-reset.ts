@@ -1,6 +1,7 @@
 import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
 import { NodeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { FaultCarrier } from '../network/fault-carry.js';
 import type { NetworkService } from '../network/network-service.js';
 import { carryProcessRecords, markProcessesLost, type CarryDeps } from '../process/carry-records.js';
 import type { NodeSpec } from '../schemas/node.js';
@@ -13,15 +14,16 @@ export interface SwapDeps {
   networks: NetworkService;
   carry: CarryDeps;
   namespace: string;
-  /** runs once the node is on its new container, before the old one is removed (network faults move across) */
-  beforeRemovingOld?: (newId: string) => Promise<void>;
+  /** network faults (partitions, link faults) move with the node: read from the old container, put on the new */
+  faults: Pick<FaultCarrier, 'read' | 'apply'>;
 }
 
 /**
  * The body of a reset onto a warm container the pool has staged for it (`WarmPool.claimForReset`): carries the
  * node's process records into it, moves the node's network places (both containers leave the namespace's
  * networks, then the staged one joins them with the node's aliases and the old one's addresses), and renames
- * it to the node's record name, which makes it the node (its record has one reset more than the old one's).
+ * it to the node's record name, which makes it the node (its record has one reset more than the old one's),
+ * then puts the node's network faults on it (read from the old one meanwhile).
  * The old container is removed after the answer, off the request path; if that fails, `prune_nodes` removes
  * it as a `replaced_leftover`. A failure before the rename puts the old container back on its networks and
  * removes the staged one, so the node is untouched.
@@ -38,6 +40,11 @@ export async function swapOntoWarm(
 ): Promise<ContainerSummary> {
   const { nodeId } = record;
   const addresses = deps.networks.addressesOf(old, spec.networks);
+  // Read while the node moves (the old container keeps its network namespace until it is removed).
+  const faults = deps.faults.read(old.id).catch((error: unknown) => {
+    deps.logger.warn({ nodeId, err: String(error) }, 'could not read network faults to carry over the reset');
+    return undefined;
+  });
   let unended: boolean;
   try {
     // Disconnects are the slow part (100-150 ms here): the records are carried meanwhile.
@@ -45,13 +52,16 @@ export async function swapOntoWarm(
     await deps.networks.attach(staged.id, await deps.networks.endpointsFor(nodeId, undefined, spec.networks, addresses));
     await deps.engine.renameContainer(staged.id, recordNameOf(deps.namespace, record));
   } catch (error) {
+    await faults;
     await deps.engine.removeContainer(staged.id).catch(() => undefined);
     await putBack(deps, old, nodeId, spec);
     throw error;
   }
   if (unended) await markProcessesLost(deps.carry, nodeId, staged.id);
   const now = (await deps.engine.inspectContainer(staged.id)) ?? staged;
-  await deps.beforeRemovingOld?.(staged.id);
+  await deps.faults.apply(nodeId, await faults, staged.id).catch((error: unknown) =>
+    deps.logger.warn({ nodeId, err: String(error) }, 'could not carry network faults over the reset'),
+  );
   void deps.engine.removeContainer(old.id).catch((error: unknown) => {
     if (!(error instanceof NodeError)) throw error;
     deps.logger.warn({ nodeId, containerId: old.id, err: error.message }, 'reset done; its old container could not be removed and is left to prune');
