@@ -351,6 +351,7 @@ export class NodeService {
         carry: this.carry,
         namespace: this.config.namespace,
         faults: this.faultCarrier,
+        locks: this.locks,
       };
       try {
         const container = await swapOntoWarm(deps, old, staged.container, { nodeId, ...history }, spec);

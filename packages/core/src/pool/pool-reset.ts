@@ -3,6 +3,7 @@ import { NodeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FaultCarrier } from '../network/fault-carry.js';
 import type { NetworkService } from '../network/network-service.js';
+import type { NodeLocks } from '../node/node-locks.js';
 import { carryProcessRecords, markProcessesLost, type CarryDeps } from '../process/carry-records.js';
 import type { NodeSpec } from '../schemas/node.js';
 import { recordNameOf, type NamedRecord } from './pool-names.js';
@@ -14,6 +15,8 @@ export interface SwapDeps {
   networks: NetworkService;
   carry: CarryDeps;
   namespace: string;
+  /** the manager's locks: the move holds the namespace's addresses alone (see `NodeService.createAndStart`) */
+  locks: NodeLocks;
   /** network faults (partitions, link faults) move with the node: read from the old container, put on the new */
   faults: Pick<FaultCarrier, 'read' | 'apply'>;
 }
@@ -47,9 +50,23 @@ export async function swapOntoWarm(
   });
   let unended: boolean;
   try {
-    // Disconnects are the slow part (100-150 ms here): the records are carried meanwhile.
-    [unended] = await Promise.all([carryProcessRecords(deps.carry, nodeId, old.id, staged.id), deps.networks.detach(old), deps.networks.detach(staged)]);
-    await deps.networks.attach(staged.id, await deps.networks.endpointsFor(nodeId, undefined, spec.networks, addresses));
+    // Disconnects are the slow part (100-150 ms here): the records are carried meanwhile. From the old container's
+    // leaving to the new one's joining, no start of this manager may take the freed addresses.
+    const carried = carryProcessRecords(deps.carry, nodeId, old.id, staged.id);
+    await deps.locks.run('addresses', async () => {
+      await Promise.all([carried, deps.networks.detach(old), deps.networks.detach(staged)]);
+      const endpoints = await deps.networks.endpointsFor(nodeId, undefined, spec.networks, addresses);
+      try {
+        await deps.networks.attach(staged.id, endpoints);
+      } catch (error) {
+        if (!(error instanceof NodeError && /address already in use/i.test(error.message))) throw error;
+        // Another manager's container took a kept address in between: the node keeps its names on a new address.
+        deps.logger.warn({ nodeId, err: error.message }, 'a kept address was taken: the node gets a new one');
+        await deps.networks.detach(staged);
+        await deps.networks.attach(staged.id, endpoints.map((e) => ({ ...e, ipv4Address: undefined })));
+      }
+    });
+    unended = await carried;
     await deps.engine.renameContainer(staged.id, recordNameOf(deps.namespace, record));
   } catch (error) {
     await faults;

@@ -10,6 +10,7 @@ import type { MetricsPort } from '../metrics.js';
 import { NetworkService } from '../network/network-service.js';
 import { containerOptionsOf, specLabelsOf } from '../node/container-options.js';
 import { LABELS, namespaceSelector } from '../node/labels.js';
+import { NodeLocks } from '../node/node-locks.js';
 import { readSpec } from '../node/node-records.js';
 import type { PrunedContainer } from '../node/prune.js';
 import { NodeSpecSchema, type NodeSpec } from '../schemas/node.js';
@@ -54,6 +55,7 @@ export class WarmPool {
     @inject(TOKENS.Metrics) private readonly metrics: MetricsPort,
     @inject(ImageService) private readonly images: ImageService,
     @inject(NetworkService) private readonly networks: NetworkService,
+    @inject(NodeLocks) private readonly locks: NodeLocks,
   ) {
     const configured = config.poolSpecs.map((input) => parseInput(NodeSpecSchema, input, 'poolSpecs entry'));
     this.wanted = new PoolWants(configured.flatMap((spec) => (this.keyOf(spec) ? [[this.keyOf(spec)!, spec] as [string, NodeSpec]] : [])));
@@ -241,7 +243,8 @@ export class WarmPool {
     const containerId = await this.engine.createContainer(containerOptionsOf(spec, this.config, { name, hostname: id, labels, network: endpoints[0] }));
     try {
       await this.networks.attach(containerId, endpoints.slice(1));
-      await this.engine.startContainer(containerId);
+      // Shared with creates, never during a reset's move of its addresses (see `NodeService.createAndStart`).
+      await this.locks.runShared('addresses', () => this.engine.startContainer(containerId));
       const c = await this.engine.inspectContainer(containerId);
       if (c?.state !== 'running') throw new Error(`warm container exited at once (state: ${c?.state ?? 'removed'})`);
     } catch (error) {
