@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import type { ContainerEngine } from '../engine/container-engine.js';
+import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
 import type { Logger } from '../logger.js';
 import { TOKENS } from '../tokens.js';
 import { NetworkAgent } from './agent.js';
@@ -32,9 +32,10 @@ export class FaultCarrier {
    * A node's faults as its old container holds them (two agent reads, side by side), to `apply` to the new one
    * once it is on the node's networks: a reset onto a warm container reads them while it moves the node.
    */
-  async read(oldId: string): Promise<CarriedFaults | undefined> {
+  async read(oldContainer: string | ContainerSummary): Promise<CarriedFaults | undefined> {
     if (!(await this.agent.find())) return undefined;
-    const old = await this.engine.inspectContainer(oldId);
+    // An inspected container already says its pid: no inspect that would wait behind the container's disconnect.
+    const old = typeof oldContainer === 'string' ? await this.engine.inspectContainer(oldContainer) : oldContainer;
     if (!old?.pid) return undefined;
     const [partition, link] = await Promise.all([
       this.agent.run('partition', ['show', String(old.pid)], 'reading partitions'),

@@ -44,7 +44,7 @@ export async function swapOntoWarm(
   const { nodeId } = record;
   const addresses = deps.networks.addressesOf(old, spec.networks);
   // Read while the node moves (the old container keeps its network namespace until it is removed).
-  const faults = deps.faults.read(old.id).catch((error: unknown) => {
+  const faults = deps.faults.read(old.pid ? old : old.id).catch((error: unknown) => {
     deps.logger.warn({ nodeId, err: String(error) }, 'could not read network faults to carry over the reset');
     return undefined;
   });
