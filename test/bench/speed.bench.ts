@@ -7,7 +7,7 @@
  * BENCH_RSS_PROCESSES (10 per node), BENCH_IDLE_S (10), BENCH_ONLY (a comma-separated subset of the parts).
  */
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -126,6 +126,7 @@ async function idleExecRate(manager: NodeManager): Promise<void> {
   try {
     const procs = await Promise.all([...Array(20).keys()].map(() => manager.runProcess(node.nodeId, { command: 'sleep 600' })));
     const abort = new AbortController();
+    setMaxListeners(64, abort.signal);
     const waits = procs.map((p) => manager.waitProcess(node.nodeId, p.processId, { timeoutMs: (IDLE_S + 30) * 1000 }).catch(() => undefined));
     const follows = procs.map(async (p) => {
       try {
