@@ -3,7 +3,7 @@ import type { FileService } from './files/file-service.js';
 import type { FaultService } from './network/fault-service.js';
 import type { LinkInput, Link, Partition } from './schemas/faults.js';
 import type { FileInfo, FileListing, WriteFileOptions } from './schemas/files.js';
-import { LimitExceededError } from './errors.js';
+import { LimitExceededError, WrongStateError } from './errors.js';
 import type { HealthService } from './health/health-service.js';
 import type { WarmPool } from './pool/warm-pool.js';
 import type { NodeService } from './node/node-service.js';
@@ -130,6 +130,8 @@ export class NodeManager {
     } catch (error) {
       // A node at its memory limit cannot run the read: it is still the node, without its counts.
       if (error instanceof LimitExceededError) return withFaults;
+      // Its main process ended between the two reads (an OOM kill, a crash): answer the node as it is now.
+      if (error instanceof WrongStateError) return this.nodes.get(nodeId);
       throw error;
     }
   }
