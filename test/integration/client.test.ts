@@ -152,7 +152,7 @@ test('metrics count SSE followers while a stream is open and processes by status
   });
   const client = new NodesClient({ url: ownUrl });
   const node = await nodeOf(t, client);
-  const run = await client.runProcess(node.node_id, { command: 'echo go; sleep 10; echo done' });
+  const run = await client.runProcess(node.node_id, { command: 'echo go; sleep 60; echo done' });
   const gauge = async (name: string, labels = '') => {
     const text = await (await fetch(`${ownUrl}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
@@ -161,12 +161,21 @@ test('metrics count SSE followers while a stream is open and processes by status
   const events = client.followLogs(node.node_id, run.process_id);
   t.like((await events.next()).value, { type: 'stdout', data: 'go\n' });
   t.is(await gauge('nodes_sse_followers'), 1);
-  // Counting processes reads each node; on a loaded machine one scrape may miss it: ask a few times while it runs.
+  // Counting processes reads each node; on a loaded machine one scrape may miss it: ask until it shows (the
+  // process runs for 60 s), then end the process so that the stream ends.
   let running = 0;
-  for (let i = 0; i < 10 && running < 1; i++) running = await gauge('nodes_processes', '{status="running"}');
+  for (const deadline = Date.now() + 45_000; running < 1 && Date.now() < deadline; ) {
+    running = await gauge('nodes_processes', '{status="running"}');
+    if (running < 1) await new Promise((r) => setTimeout(r, 250));
+  }
   t.true(running >= 1);
+  await client.killProcess(node.node_id, run.process_id, { grace_ms: 1_000 });
   for await (const _ of events) void _;
-  await new Promise((r) => setTimeout(r, 100));
-  t.is(await gauge('nodes_sse_followers'), 0);
-  t.true((await gauge('nodes_processes', '{status="exited"}')) >= 1);
+  let followers = -1;
+  for (const deadline = Date.now() + 10_000; followers !== 0 && Date.now() < deadline; ) {
+    followers = await gauge('nodes_sse_followers');
+    if (followers !== 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.is(followers, 0);
+  t.true((await gauge('nodes_processes', '{status="killed"}')) >= 1);
 });

@@ -109,7 +109,15 @@ if (!reason) {
     execFileSync('ip', ['netns', 'exec', NETNS, 'ip', 'link', 'set', 'lo', 'up']);
     await startEngine();
     execSync(`docker save ${TEST_IMAGE} | docker -H ${ENDPOINT} load`, { stdio: 'ignore' });
-    manager = createNodeManager({ namespace, dockerHost: ENDPOINT, engineTimeoutMs: ENGINE_TIMEOUT_MS, defaultImage: TEST_IMAGE, pullPolicy: 'never' });
+    // The second engine has only the test image: no tools image for the host guard, which this test is not about.
+    manager = createNodeManager({
+      namespace,
+      dockerHost: ENDPOINT,
+      engineTimeoutMs: ENGINE_TIMEOUT_MS,
+      defaultImage: TEST_IMAGE,
+      pullPolicy: 'never',
+      allowHostAccess: true,
+    });
     server = http.createServer(createApp(manager).callback()).listen(0, '127.0.0.1');
     await once(server, 'listening');
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
