@@ -1,13 +1,12 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { EngineError, NodeError } from '../errors.js';
-import type { AttachedExec, EngineEvent, EventSubscription, ExecInfo, SpawnOptions, SpawnResult } from './container-engine.js';
+import { EngineError, EngineUnavailableError, NodeError, TimeoutError } from '../errors.js';
+import type { AttachedExec, EngineEvent, EventSubscription, ExecInfo, ExecOptions, ExecResult, SpawnOptions, SpawnResult } from './container-engine.js';
+import { toEnvList } from './docker-env.js';
 import { statusOf } from './docker-errors.js';
 
 /** Runs one engine call bounded by a deadline, mapping failures to `NodeError`s (`DockerEngine.call`). */
 export type EngineCall = <T>(what: string, fn: (signal: AbortSignal) => Promise<T>, timeoutMs?: number) => Promise<T>;
-
-const toEnvList = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
 
 /** Bytes kept of a spawned command's output before it acknowledges: a launcher prints a line or a message. */
 const SPAWN_OUTPUT_BYTES = 64 * 1024;
@@ -163,4 +162,62 @@ export async function subscribeEvents(
       stream.destroy();
     },
   };
+}
+
+/** See `ContainerEngine.exec`. */
+export async function runExec(docker: Docker, call: EngineCall, engineTimeoutMs: number, containerId: string, options: ExecOptions): Promise<ExecResult> {
+  const what = `exec in container ${containerId.slice(0, 12)}`;
+  const timeoutMs = options.timeoutMs ?? engineTimeoutMs;
+  const run = async (abortSignal: AbortSignal): Promise<ExecResult> => {
+    const exec = await docker.getContainer(containerId).exec({
+      abortSignal,
+      Cmd: options.cmd,
+      Env: options.env ? toEnvList(options.env) : undefined,
+      WorkingDir: options.workingDir,
+      AttachStdin: options.stdin !== undefined,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    } as Docker.ExecCreateOptions);
+    const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
+    abortSignal.addEventListener('abort', () => stream.destroy(), { once: true });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let bytes = 0;
+    const keep = (into: Buffer[]) => (b: Buffer) => {
+      bytes += b.length;
+      if (options.maxOutputBytes !== undefined && bytes > options.maxOutputBytes) {
+        stream.destroy(new EngineError(`${what} wrote more than ${options.maxOutputBytes} bytes of output`));
+        return;
+      }
+      into.push(b);
+    };
+    const out = new PassThrough().on('data', keep(stdout));
+    const err = new PassThrough().on('data', keep(stderr));
+    // Without a TTY the engine multiplexes both streams on one connection: demultiplex it.
+    docker.modem.demuxStream(stream, out, err);
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    if (options.stdin !== undefined) stream.end(options.stdin);
+    await ended;
+    // The exit code is null until the engine has seen the process end: poll briefly.
+    for (;;) {
+      const info = await exec.inspect({ abortSignal } as {});
+      if (!info.Running && info.ExitCode !== null) {
+        return { exitCode: info.ExitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  try {
+    return await call(what, run, timeoutMs);
+  } catch (error) {
+    if (error instanceof EngineUnavailableError && /did not answer within/.test(error.message) && options.timeoutMs) {
+      throw new TimeoutError(`${what} did not finish within ${timeoutMs} ms`);
+    }
+    throw error;
+  }
 }
