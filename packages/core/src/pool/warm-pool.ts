@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Mutex } from 'async-mutex';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
@@ -8,7 +7,6 @@ import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
 import type { MetricsPort } from '../metrics.js';
 import { NetworkService } from '../network/network-service.js';
-import { containerOptionsOf, specLabelsOf } from '../node/container-options.js';
 import { LABELS, namespaceSelector } from '../node/labels.js';
 import { NodeLocks } from '../node/node-locks.js';
 import { readSpec } from '../node/node-records.js';
@@ -19,12 +17,7 @@ import { TOKENS } from '../tokens.js';
 import { poolKeyOf } from './pool-keys.js';
 import { parsePoolName, poolNameOf, recordNameOf, type NamedRecord } from './pool-names.js';
 import { PoolWants } from './pool-wants.js';
-
-/** One pooled container this manager knows of: its id and the name a claim renames it from. */
-interface Pooled {
-  id: string;
-  name: string;
-}
+import { claimByRename, makeWarmContainer, removeWarmSafely, type Pooled } from './warm-containers.js';
 
 /**
  * Warm nodes: per pool key (see `poolKeyOf`) up to `poolSize` containers made and started ahead of time, which a
@@ -164,16 +157,9 @@ export class WarmPool {
     return pooled;
   }
 
-  /** Renames a container addressed by `name` to `to`; false when the engine refuses (someone else got it first). */
-  private async claim(name: string, to: string): Promise<boolean> {
-    try {
-      await this.engine.renameContainer(name, to);
-      return true;
-    } catch (error) {
-      if (!(error instanceof NodeError) || error.code === 'engine_unavailable') throw error;
-      this.logger.debug({ container: name, err: error.message }, 'warm container taken by someone else');
-      return false;
-    }
+  /** Renames a container addressed by `name` to `to`; false when the engine refuses (see `claimByRename`). */
+  private claim(name: string, to: string): Promise<boolean> {
+    return claimByRename(this.engine, this.logger, name, to);
   }
 
   /** Counts an ask for `spec` (see `PoolWants`); its pool key, or undefined when it cannot be warm. */
@@ -229,33 +215,15 @@ export class WarmPool {
     await this.refill();
   }
 
-  /**
-   * Makes one warm container of `spec`: created on the namespace's networks with a node id of its own as
-   * hostname and DNS alias, started, and kept under its pooled name. Mirrors `POST /containers/create`,
-   * `/networks/{id}/connect` for extra segments, `/containers/{id}/start`; removed again when it does not run.
-   */
+  /** Makes one warm container of `spec` (`makeWarmContainer`) and keeps it, unless the pool closed meanwhile. */
   private async makeOne(key: string, spec: NodeSpec): Promise<void> {
-    const id = `n-${randomBytes(6).toString('hex')}`;
-    const name = poolNameOf(this.config.namespace, id);
-    await this.images.ensure(spec.image ?? this.config.defaultImage);
-    const endpoints = await this.networks.endpointsFor(id, undefined, spec.networks);
-    const labels = { ...specLabelsOf(spec, this.config.namespace), [LABELS.pool]: key };
-    const containerId = await this.engine.createContainer(containerOptionsOf(spec, this.config, { name, hostname: id, labels, network: endpoints[0] }));
-    try {
-      await this.networks.attach(containerId, endpoints.slice(1));
-      // Shared with creates, never during a reset's move of its addresses (see `NodeService.createAndStart`).
-      await this.locks.runShared('addresses', () => this.engine.startContainer(containerId));
-      const c = await this.engine.inspectContainer(containerId);
-      if (c?.state !== 'running') throw new Error(`warm container exited at once (state: ${c?.state ?? 'removed'})`);
-    } catch (error) {
-      await this.engine.removeContainer(containerId).catch(() => undefined);
-      throw error;
-    }
+    const { engine, config, images, networks, locks } = this;
+    const pooled = await makeWarmContainer({ engine, config, images, networks, locks }, key, spec);
     if (this.closed) {
-      await this.engine.removeContainer(containerId).catch(() => undefined);
+      await this.engine.removeContainer(pooled.id).catch(() => undefined);
       return;
     }
-    (this.free.get(key) ?? this.free.set(key, []).get(key)!).push({ id: containerId, name });
+    (this.free.get(key) ?? this.free.set(key, []).get(key)!).push(pooled);
     this.metrics.poolSize(this.size);
   }
 
@@ -312,14 +280,8 @@ export class WarmPool {
     return removed;
   }
 
-  private async removeSafely(containerId: string): Promise<boolean> {
-    try {
-      return await this.engine.removeContainer(containerId);
-    } catch (error) {
-      if (!(error instanceof NodeError) || error.code === 'engine_unavailable') throw error;
-      this.logger.warn({ containerId, err: error.message }, 'could not remove a warm container');
-      return false;
-    }
+  private removeSafely(containerId: string): Promise<boolean> {
+    return removeWarmSafely(this.engine, this.logger, containerId);
   }
 
   /** Stops refilling and waits for a refill under way; the warm containers stay for the next run to adopt. */

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import type { NodesConfig } from '../config.js';
+import type { ContainerEngine } from '../engine/container-engine.js';
+import { NodeError } from '../errors.js';
+import type { ImageService } from '../image/image-service.js';
+import type { Logger } from '../logger.js';
+import type { NetworkService } from '../network/network-service.js';
+import { containerOptionsOf, specLabelsOf } from '../node/container-options.js';
+import { LABELS } from '../node/labels.js';
+import type { NodeLocks } from '../node/node-locks.js';
+import type { NodeSpec } from '../schemas/node.js';
+import { poolNameOf } from './pool-names.js';
+
+/** One pooled container this manager knows of: its id and the name a claim renames it from. */
+export interface Pooled {
+  id: string;
+  name: string;
+}
+
+/** What making a warm container needs: the `WarmPool`'s collaborators. */
+export interface WarmMaking {
+  engine: ContainerEngine;
+  config: NodesConfig;
+  images: ImageService;
+  networks: NetworkService;
+  locks: NodeLocks;
+}
+
+/**
+ * Makes one warm container of `spec`: created on the namespace's networks with a node id of its own as
+ * hostname and DNS alias, started, and kept under its pooled name. Mirrors `POST /containers/create`,
+ * `/networks/{id}/connect` for extra segments, `/containers/{id}/start`; removed again when it does not run.
+ */
+export async function makeWarmContainer(deps: WarmMaking, key: string, spec: NodeSpec): Promise<Pooled> {
+  const { engine, config, images, networks, locks } = deps;
+  const id = `n-${randomBytes(6).toString('hex')}`;
+  const name = poolNameOf(config.namespace, id);
+  await images.ensure(spec.image ?? config.defaultImage);
+  const endpoints = await networks.endpointsFor(id, undefined, spec.networks);
+  const labels = { ...specLabelsOf(spec, config.namespace), [LABELS.pool]: key };
+  const containerId = await engine.createContainer(containerOptionsOf(spec, config, { name, hostname: id, labels, network: endpoints[0] }));
+  try {
+    await networks.attach(containerId, endpoints.slice(1));
+    // Shared with creates, never during a reset's move of its addresses (see `NodeService.createAndStart`).
+    await locks.runShared('addresses', () => engine.startContainer(containerId));
+    const c = await engine.inspectContainer(containerId);
+    if (c?.state !== 'running') throw new Error(`warm container exited at once (state: ${c?.state ?? 'removed'})`);
+  } catch (error) {
+    await engine.removeContainer(containerId).catch(() => undefined);
+    throw error;
+  }
+  return { id: containerId, name };
+}
+
+/** Renames a container addressed by `name` to `to`; false when the engine refuses (someone else got it first). */
+export async function claimByRename(engine: ContainerEngine, logger: Logger, name: string, to: string): Promise<boolean> {
+  try {
+    await engine.renameContainer(name, to);
+    return true;
+  } catch (error) {
+    if (!(error instanceof NodeError) || error.code === 'engine_unavailable') throw error;
+    logger.debug({ container: name, err: error.message }, 'warm container taken by someone else');
+    return false;
+  }
+}
+
+/** Removes a warm container; false when it was gone or the engine refused (logged), engine loss thrown. */
+export async function removeWarmSafely(engine: ContainerEngine, logger: Logger, containerId: string): Promise<boolean> {
+  try {
+    return await engine.removeContainer(containerId);
+  } catch (error) {
+    if (!(error instanceof NodeError) || error.code === 'engine_unavailable') throw error;
+    logger.warn({ containerId, err: error.message }, 'could not remove a warm container');
+    return false;
+  }
+}
