@@ -43,6 +43,24 @@ test('random bytes of 0 B, 1 B and 5 MiB, NUL bytes and invalid UTF-8 come back 
   t.like((await manager.listFiles('store', '/data')).entries[0], { name: 'sub', type: 'directory' });
 });
 
+test('on a node with a user, a write lands in sticky /tmp and in new parents, owned by that user, and leaves no hidden part', async (t) => {
+  const node = await nodeFor(t, manager, { user: '1000:1000' });
+  for (const path of ['/tmp/mine.txt', '/tmp/made/for/me.txt']) {
+    await manager.writeFile(node.nodeId, path, Buffer.from('hi'));
+    t.is((await manager.readFile(node.nodeId, path)).data.toString(), 'hi');
+    t.is((await execIn(node.containerId, ['stat', '-c', '%u:%g', path])).stdout.trim(), '1000:1000', path);
+  }
+  t.is((await execIn(node.containerId, ['stat', '-c', '%u', '/tmp/made'])).stdout.trim(), '1000', 'parents the write made');
+  // The node's own user can change what was written for it.
+  const run = await manager.exec(node.nodeId, { command: 'printf more >> /tmp/mine.txt && cat /tmp/mine.txt' });
+  t.is(run.stdout, 'himore');
+  // Where the node's user may not write, the write is refused and leaves nothing behind.
+  await t.throwsAsync(manager.writeFile(node.nodeId, '/etc/not-mine', Buffer.from('x')), { instanceOf: ValidationError });
+  t.deepEqual((await manager.listFiles(node.nodeId, '/etc')).entries.map((e) => e.name).filter((n) => n.includes('not-mine')), []);
+  // Hidden parts are named `.<name>.nodes-<8 hex>`; `/tmp/.nodes` is where the node keeps its process records.
+  t.deepEqual((await manager.listFiles(node.nodeId, '/tmp')).entries.map((e) => e.name).filter((n) => /\.nodes-[0-9a-f]{8}$/.test(n)), []);
+});
+
 test('an overwrite replaces the whole file; a symbolic link is followed on read', async (t) => {
   const node = await nodeFor(t, manager);
   await manager.writeFile(node.nodeId, '/tmp/f', Buffer.from('a longer first version'));

@@ -125,6 +125,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** the most stdout and stderr (together, bytes) kept; past it the call fails with `EngineError` (default: no bound) */
   maxOutputBytes?: number;
+  /** who runs the command (`User` of `POST /containers/{id}/exec`: `0`, `uid:gid`, a name); default: the container's user */
+  user?: string;
 }
 
 /** A command started with `exec` that goes on running after the call returns (see `ContainerEngine.spawnExec`). */
@@ -237,8 +239,11 @@ export interface ContainerEngine {
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   /** `GET /containers/{id}/archive?path=…`: a tar of the path; undefined when the path does not exist. */
   copyOut(containerId: string, path: string): Promise<NodeJS.ReadableStream | undefined>;
-  /** `PUT /containers/{id}/archive?path=dir`: extracts a tar into an existing directory. */
-  copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void>;
+  /**
+   * `PUT /containers/{id}/archive?path=dir`: extracts a tar into an existing directory. With `asContainerUser`
+   * (`copyUIDGID=1`, as `docker cp -a`) what it makes belongs to the container's user instead of the tar's owners.
+   */
+  copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream, options?: { asContainerUser?: boolean }): Promise<void>;
   /** `GET /networks?filters={label:[…]}`; with no labels, every network of the engine. */
   listNetworks(labels: Record<string, string>): Promise<NetworkSummary[]>;
   /** `POST /networks/create` (bridge driver). @throws {ConflictError} when the name or the subnet is taken. */

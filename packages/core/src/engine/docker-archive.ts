@@ -17,14 +17,22 @@ export async function copyOut(docker: Docker, call: EngineCall, containerId: str
   }
 }
 
-export async function copyIn(docker: Docker, call: EngineCall, engineTimeoutMs: number, containerId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void> {
+export async function copyIn(
+  docker: Docker,
+  call: EngineCall,
+  engineTimeoutMs: number,
+  containerId: string,
+  dir: string,
+  tar: NodeJS.ReadableStream,
+  options: { asContainerUser?: boolean } = {},
+): Promise<void> {
   await call(
     `copy into ${dir} of container ${containerId.slice(0, 12)}`,
     (abortSignal) =>
       new Promise<void>((resolve, reject) => {
         // A tar stream that fails midway ends the upload: the engine then sees a cut request and keeps nothing.
         (tar as Readable).on('error', reject);
-        docker.getContainer(containerId).putArchive(tar, { path: dir, abortSignal } as {}).then(() => resolve(), reject);
+        docker.getContainer(containerId).putArchive(tar, { path: dir, ...(options.asContainerUser ? { copyUIDGID: '1' } : {}), abortSignal } as {}).then(() => resolve(), reject);
       }),
     // Large files take longer than one request's usual bound: allow a generous floor on slow engines.
     Math.max(engineTimeoutMs, 10 * 60_000),

@@ -118,8 +118,8 @@ export class DockerEngine implements ContainerEngine {
     return copyOut(this.docker, this.call.bind(this), containerId, path);
   }
 
-  copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void> {
-    return copyIn(this.docker, this.call.bind(this), this.config.engineTimeoutMs, containerId, dir, tar);
+  copyIn(containerId: string, dir: string, tar: NodeJS.ReadableStream, options: { asContainerUser?: boolean } = {}): Promise<void> {
+    return copyIn(this.docker, this.call.bind(this), this.config.engineTimeoutMs, containerId, dir, tar, options);
   }
 
   listNetworks(labels: Record<string, string>): Promise<NetworkSummary[]> {

@@ -174,6 +174,7 @@ export async function runExec(docker: Docker, call: EngineCall, engineTimeoutMs:
       Cmd: options.cmd,
       Env: options.env ? toEnvList(options.env) : undefined,
       WorkingDir: options.workingDir,
+      User: options.user,
       AttachStdin: options.stdin !== undefined,
       AttachStdout: true,
       AttachStderr: true,

@@ -122,13 +122,17 @@ export class FileService {
       const hiddenPath = posix.join(posix.dirname(path), hidden);
       const early = sourceError as Error | undefined;
       if (early) throw new ValidationError(`the data for "${path}" failed before it was sent: ${early.message}`);
+      // Whose the written file is: the node's user (Docker's own numeric ids, else looked up by the engine).
+      const owner = ownerOf((await this.nodes.get(nodeId)).spec.user);
+      const uid = owner.uid;
+      const gid = owner.gid;
       pack = tar.pack();
       const mtime = new Date();
       for (let i = 0; i < missing.length; i++) {
-        pack.entry({ name: `${missing.slice(0, i + 1).join('/')}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime });
+        pack.entry({ name: `${missing.slice(0, i + 1).join('/')}/`, type: 'directory', mode: 0o755, uid, gid, mtime });
       }
       const packed = pack;
-      const sink = packed.entry({ name: [...missing, hidden].join('/'), type: 'file', size: sizeBytes, mode: options.mode, uid: 0, gid: 0, mtime }, (error) => {
+      const sink = packed.entry({ name: [...missing, hidden].join('/'), type: 'file', size: sizeBytes, mode: options.mode, uid, gid, mtime }, (error) => {
         if (error) packed.destroy(error);
         else packed.finalize();
       });
@@ -137,12 +141,15 @@ export class FileService {
         if (error) packed.destroy(error);
       });
       try {
-        await this.engine.copyIn(containerId, dir, packed as unknown as NodeJS.ReadableStream);
+        // Owned by the node's user and renamed into place by it, so that what is written for a node with a `user`
+        // is that user's, and lands only where that user may write (sticky /tmp included).
+        await this.engine.copyIn(containerId, dir, packed as unknown as NodeJS.ReadableStream, { asContainerUser: owner.byName });
         const moved = await this.engine.exec(containerId, { cmd: ['mv', '-f', hiddenPath, path] });
         if (moved.exitCode !== 0) throw new ValidationError(`"${path}" on node "${nodeId}" could not be written: ${moved.stderr.toString('utf8').trim()}`);
       } catch (error) {
         source.destroy();
-        await this.engine.exec(containerId, { cmd: ['rm', '-f', hiddenPath] }).catch(() => undefined);
+        // As root: the hidden part may sit where the node's user cannot remove it (a root-owned directory).
+        await this.engine.exec(containerId, { cmd: ['rm', '-f', hiddenPath], user: '0' }).catch(() => undefined);
         const failed = sourceError as Error | undefined;
         if (failed) throw new ValidationError(`the data for "${path}" failed midway, nothing was written: ${failed.message}`);
         throw readOnly(underAFile(error, nodeId, dir), nodeId, path);
@@ -240,4 +247,16 @@ function readOnly(error: unknown, nodeId: string, path: string): unknown {
     return new ValidationError(`"${path}" on node "${nodeId}" is on a read-only filesystem`);
   }
   return error;
+}
+
+/**
+ * Who owns what a write makes, from a node spec's `user` (`uid`, `uid:gid`, `name`, `name:group`): numeric ids
+ * go in the tar's headers as they are (gid 0 when none is given, as Docker runs such a user); a name is looked up
+ * by the engine in the node's `/etc/passwd` (`copyUIDGID`, `docker cp -a`); no user is root.
+ */
+function ownerOf(user: string | undefined): { uid: number; gid: number; byName: boolean } {
+  const numeric = user === undefined ? undefined : /^(\d+)(?::(\d+))?$/.exec(user);
+  if (user === undefined) return { uid: 0, gid: 0, byName: false };
+  if (numeric) return { uid: Number(numeric[1]), gid: Number(numeric[2] ?? 0), byName: false };
+  return { uid: 0, gid: 0, byName: true };
 }
