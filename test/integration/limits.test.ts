@@ -52,6 +52,10 @@ test('a node runs as the spec\'s user, its processes too', async (t) => {
   t.is(record.exitCode, 0);
   t.regex(stdout, /^1000\n1000\nNoNewPrivs:\s+1\n$/);
   await t.throwsAsync(manager.createNode({ user: 'root; rm -rf /', labels: testLabels() }), { instanceOf: ValidationError, message: /user/ });
+  // A user the image does not know fails only when the engine starts the container: still the caller's mistake.
+  const before = (await manager.listNodes()).length;
+  await t.throwsAsync(manager.createNode({ user: 'nosuchuser', labels: testLabels() }), { instanceOf: ValidationError, message: /nosuchuser/ });
+  t.is((await manager.listNodes()).length, before, 'nothing is left of the refused node');
 });
 
 test('a namespace holds at most maxNodes nodes, concurrent creates included; a clear 4xx past it', async (t) => {

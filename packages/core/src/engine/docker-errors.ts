@@ -52,6 +52,10 @@ export function mapDockerError(error: unknown, endpoint: string, what: string): 
   }
   // 400: the engine refused the request's values (CPUs beyond the machine's, a bad memory limit…): the caller's.
   if (e?.statusCode === 400) return new ValidationError(`${what} refused by the engine: ${message}`, [message]);
+  // A spec's `user` the image does not know fails only at start, as a 500: it is still the caller's value.
+  if (/unable to find user|no matching entries in (passwd|group) file/i.test(message)) {
+    return new ValidationError(`${what} refused by the engine: ${message}`, [`user: ${message}`]);
+  }
   // Podman answers a name (of a container or network) already taken with 500 "… already in use" or "… already
   // exists" where Docker answers 409.
   if (e?.statusCode === 409 || (e?.statusCode === 500 && /already in use|already exists/i.test(message))) {
