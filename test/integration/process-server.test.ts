@@ -182,6 +182,9 @@ test('wait_process returns the final record or fails with a timeout; get_process
   t.like(killed, { status: 'success', message: 'process killed successfully', process: { status: 'killed', signal: 'SIGTERM', exit_code: 143 } });
   const again = await rpc(base, 'kill_process', { node_id: node.nodeId, process_id: seq.process_id });
   t.like(again, { status: 'success', message: 'process had already ended', process: { status: 'exited', exit_code: 0 } });
+  // A process an earlier kill ended has ended too: a second kill says so and keeps how it ended.
+  const twice = await rpc(base, 'kill_process', { node_id: node.nodeId, process_id: slow.process_id });
+  t.like(twice, { status: 'success', message: 'process had already ended', process: { status: 'killed', exit_code: 143 } });
 });
 
 /** A port free on 127.0.0.1 now. */

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: env.NODES_LOG_LEVEL, base: { service: '@nodes/server' } });
   const metrics = new ServerMetrics();
   const core = createNodeManager(coreOptionsOf(env), { logger, metrics: metrics.port });
-  const server = answerClientErrors(createServer(createApp(core, { logger, access, metrics }).callback()));
+  const server = answerClientErrors(createServer({ requireHostHeader: false }, createApp(core, { logger, access, metrics }).callback()));
   server.listen(env.NODES_PORT, env.NODES_HOST);
   await once(server, 'listening');
   const address = server.address();

@@ -245,9 +245,12 @@ export const METHODS = {
     success: 'process killed successfully',
     failure: 'process failed to be killed',
     async run(core, a) {
+      const askedAtMs = Date.now();
       const record = await core.killProcess(a.node_id, a.process_id, { signal: a.signal, graceMs: a.grace_ms });
-      // Killing an ended process only ends what is left of its group; its record keeps how it ended.
-      return { ...(record.status === 'killed' ? {} : { message: 'process had already ended' }), process: toWireProcess(record) };
+      // Killing an ended process only ends what is left of its group; its record keeps how it ended (also when an
+      // earlier kill ended it: it ended before this request came).
+      const alreadyEnded = record.status !== 'killed' || (record.endedAtMs !== undefined && record.endedAtMs < askedAtMs);
+      return { ...(alreadyEnded ? { message: 'process had already ended' } : {}), process: toWireProcess(record) };
     },
   }),
   wait_process: method({
