@@ -36,4 +36,7 @@ try {
 } finally {
   for (const node of nodes) await manager.removeNode(node.nodeId).catch((e: Error) => console.error(`could not remove ${node.nodeId}: ${e.message}`));
   console.log(`removed ${nodes.length} nodes; left in namespace: ${(await manager.listNodes()).length}`);
+  // The namespace's network and its network agent stay for the next node until a prune finds them unused.
+  const { removed } = await manager.pruneNodes();
+  console.log(`pruned ${removed.length} unused helper(s) of the namespace`);
 }
