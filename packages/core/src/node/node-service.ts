@@ -1,20 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
-import type { ContainerEngine, ContainerSummary, NetworkEndpoint } from '../engine/container-engine.js';
-import { ConflictError, EngineError, NodeError, NodeNotFoundError, ValidationError, WrongStateError } from '../errors.js';
+import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
+import { ConflictError, NodeError, NodeNotFoundError, ValidationError } from '../errors.js';
 import { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
 import { NetworkAgent } from '../network/agent.js';
 import { FaultCarrier } from '../network/fault-carry.js';
-import { NetworkService, type AddressBook } from '../network/network-service.js';
-import { bindingsOf, hostPortsOf, type HostPorts } from '../network/node-ports.js';
+import { NetworkService } from '../network/network-service.js';
+import { hostPortsOf } from '../network/node-ports.js';
 import { NodeIdSchema, NodeRefSchema, type NodeId } from '../schemas/common.js';
 import { NodeSpecInputSchema, type NodeInfo, type NodeSpec } from '../schemas/node.js';
 import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
 import { carryProcessRecords, markProcessesLost, type CarryDeps } from '../process/carry-records.js';
-import { containerOptionsOf, specLabelsOf } from './container-options.js';
 import { LABELS, canonicalNameOf, containerNameOf, namespaceSelector } from './labels.js';
 import { NodeLocks } from './node-locks.js';
 import { NodeQuota, limitsOf } from './node-limits.js';
@@ -22,11 +21,9 @@ import { assertNoLegacyHolder, currentContainers, identityOf, nodeIdOf, redactSp
 import { pruneNamespace, type PruneResult } from './prune.js';
 import { WarmPool } from '../pool/warm-pool.js';
 import { putBack, swapOntoWarm } from '../pool/pool-reset.js';
-import { START_WATCH_MS, StartWatch } from './start-watch.js';
+import { ContainerMaker } from './container-maker.js';
 
 export { KEEPALIVE_COMMAND } from './container-options.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Node lifecycle on the engine: create, remove, reset, list, get. The engine's labels are the only record. */
 @injectable()
@@ -43,11 +40,11 @@ export class NodeService {
     @inject(WarmPool) private readonly pool: WarmPool,
   ) {
     this.quota = new NodeQuota(engine, config.namespace, config.maxNodes);
-    this.startWatch = new StartWatch(engine, logger);
+    this.maker = new ContainerMaker(engine, config, logger, images, locks, networks);
   }
 
   private readonly quota: NodeQuota;
-  private readonly startWatch: StartWatch;
+  private readonly maker: ContainerMaker;
 
   /**
    * The node id of a node named by id or by name (schema `NodeRefSchema`). A name is looked up among the
@@ -132,7 +129,7 @@ export class NodeService {
       }
       container = await this.withNameLock(containerNameOf(this.config.namespace, nodeId, spec.name), async () => {
         if (spec.name) await assertNoLegacyHolder(this.engine, this.config.namespace, spec.name);
-        return this.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 });
+        return this.maker.createContainer(nodeId, spec, { createdAt: new Date().toISOString(), resets: 0 });
       });
     } finally {
       leave();
@@ -140,160 +137,6 @@ export class NodeService {
     }
     this.logger.info({ nodeId, containerId: container.id, image: spec.image ?? this.config.defaultImage }, 'node created');
     return toNodeInfo(container, true);
-  }
-
-  /**
-   * Creates and starts a node's container; on any failure after the create, removes it again. `beforeStart`
-   * runs on the created container before it starts, while readers still see the node's previous container.
-   * Engine calls: create, start, inspect (its answer is the node's record and the check that the main process
-   * is up); a spec with its own command also watches for a `die` event for `START_WATCH_MS` (see `StartWatch`).
-   * @returns the started container, as inspected.
-   */
-  private async createContainer(
-    nodeId: string,
-    spec: NodeSpec,
-    history: { createdAt: string; resets: number; resetAt?: string },
-    beforeStart?: (containerId: string) => Promise<void>,
-    kept: { addresses?: AddressBook; hostPorts?: HostPorts } = {},
-  ): Promise<ContainerSummary> {
-    const image = spec.image ?? this.config.defaultImage;
-    await this.images.ensure(image);
-    const labels: Record<string, string> = {
-      ...specLabelsOf(spec, this.config.namespace),
-      [LABELS.nodeId]: nodeId,
-      [LABELS.createdAt]: history.createdAt,
-      [LABELS.resets]: String(history.resets),
-    };
-    if (spec.name) labels[LABELS.nodeName] = spec.name;
-    if (history.resetAt) labels[LABELS.resetAt] = history.resetAt;
-    const name = containerNameOf(this.config.namespace, nodeId, spec.name);
-    // Only a command of the spec's own can exit at once; subscribing runs beside the create.
-    const watch = spec.command === undefined ? undefined : this.startWatch.hold();
-    try {
-      return await this.createAndStart(nodeId, spec, { image, labels, name }, beforeStart, kept, watch);
-    } finally {
-      watch?.release();
-    }
-  }
-
-  private async createAndStart(
-    nodeId: string,
-    spec: NodeSpec,
-    made: { image: string; labels: Record<string, string>; name: string },
-    beforeStart: ((containerId: string) => Promise<void>) | undefined,
-    kept: { addresses?: AddressBook; hostPorts?: HostPorts },
-    watch: ReturnType<StartWatch['hold']> | undefined,
-  ): Promise<ContainerSummary> {
-    const { image, labels, name } = made;
-    const addresses = kept.addresses ?? {};
-    let containerId: string | undefined;
-    let endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
-    for (let attempt = 0; containerId === undefined; attempt++) {
-      try {
-        containerId = await this.engine.createContainer(
-          containerOptionsOf(spec, this.config, {
-            name,
-            hostname: spec.name ?? nodeId,
-            labels,
-            network: endpoints[0],
-            ports: bindingsOf(spec.ports, this.config.portHostIp, kept.hostPorts),
-          }),
-        );
-      } catch (error) {
-        if (error instanceof EngineError && error.statusCode === 404 && /network/i.test(error.message) && attempt < 2) {
-          // Another manager pruned the namespace's network since this one last saw it: make it again.
-          this.networks.forget();
-          endpoints = await this.networks.endpointsFor(nodeId, spec.name, spec.networks, addresses);
-          continue;
-        }
-        if (error instanceof EngineError && error.statusCode === 404 && /no such image/i.test(error.message) && attempt < 2) {
-          // The image went away since it was last seen: ask again (and pull, as the policy says).
-          this.images.forget(image);
-          await this.images.ensure(image);
-          continue;
-        }
-        if (!(error instanceof ConflictError)) throw error;
-        // Right after a removal the engine may still hold the name for a moment: retry briefly, then decide.
-        const holder = await this.engine.inspectContainer(name);
-        if (holder && holder.labels[LABELS.nodeId] !== nodeId) {
-          throw new ConflictError(`a node named "${spec.name ?? nodeId}" already exists in namespace "${this.config.namespace}"`, { cause: error });
-        }
-        if (attempt >= 20) throw error;
-        await sleep(50 * (attempt + 1));
-      }
-    }
-    const started = watch?.watch(containerId);
-    try {
-      await this.networks.attach(containerId, endpoints.slice(1));
-      // The engine hands a new container the lowest free address of a network: while a reset's old container has
-      // left its networks and the new one has not yet taken their addresses back, a create here would take them.
-      // Resets hold the namespace's addresses alone for that moment; creates share them.
-      const pinned = Object.keys(addresses).length > 0;
-      const id = containerId;
-      const hold = <T>(fn: () => Promise<T>) => (pinned ? this.locks.run('addresses', fn) : this.locks.runShared('addresses', fn));
-      await hold(async () => {
-        await beforeStart?.(id);
-        await this.startOnNetworks(id, pinned ? endpoints : []);
-      });
-      const died = started ? await started.died(START_WATCH_MS) : false;
-      return await this.assertUp(containerId, died);
-    } catch (error) {
-      await this.engine.removeContainer(containerId).catch((cleanupError: unknown) =>
-        this.logger.warn({ nodeId, containerId, err: String(cleanupError) }, 'could not remove a container that failed to start'),
-      );
-      // Say which node failed, keeping the error's own subclass so that `instanceof WrongStateError` still works.
-      if (error instanceof NodeError) error.message = `node "${nodeId}" failed to start: ${error.message}`;
-      throw error;
-    } finally {
-      started?.release();
-    }
-  }
-
-  /**
-   * Starts a container. The engine looks its networks up by name at the start: while two managers race to make
-   * a namespace's network, the name may briefly be ambiguous until the loser removes its twin, so that answer is
-   * retried for up to a second.
-   */
-  private async startOnNetworks(containerId: string, pinned: NetworkEndpoint[] = []): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.engine.startContainer(containerId);
-      } catch (error) {
-        if (error instanceof NodeError && /address already in use/i.test(error.message) && pinned.some((e) => e.ipv4Address) && attempt < 1) {
-          // Another manager's container took a kept address in between: the node keeps its networks and names,
-          // on an address the engine picks.
-          this.logger.warn({ containerId, err: error.message }, 'a kept address was taken: the node gets a new one');
-          for (const e of pinned.filter((p) => p.ipv4Address)) {
-            await this.engine.disconnectNetwork(containerId, e.network);
-            await this.engine.connectNetwork(containerId, { ...e, ipv4Address: undefined });
-          }
-          continue;
-        }
-        if (!(error instanceof NodeError && /is ambiguous/.test(error.message)) || attempt >= 20) throw error;
-        await sleep(50);
-      }
-    }
-  }
-
-  /**
-   * A main process that cannot be run (not found, not executable) still gives a started container: the init
-   * process starts, fails to exec it and exits. The inspect after the start (and, for a command of the spec's
-   * own, the die watch before it) makes such a node fail to start instead of being handed out dead.
-   * @returns the container as inspected: the node's record.
-   */
-  private async assertUp(containerId: string, died: boolean): Promise<ContainerSummary> {
-    let c = await this.engine.inspectContainer(containerId);
-    // After a die event the engine may report the state a moment later: read until it does.
-    for (let i = 0; died && c?.state === 'running' && i < 20; i++) {
-      await sleep(10);
-      c = await this.engine.inspectContainer(containerId);
-    }
-    if (!c || (c.state !== 'running' && c.state !== 'created')) {
-      const code = c?.exitCode;
-      const hint = code === 127 ? ': command not found' : code === 126 ? ': command not executable' : '';
-      throw new WrongStateError(`its main process exited at once (state: ${c?.state ?? 'removed'}, exit code ${code ?? 'unknown'}${hint})`);
-    }
-    return c;
   }
 
   /**
@@ -368,7 +211,7 @@ export class NodeService {
     let container: ContainerSummary;
     let unended = true;
     try {
-      container = await this.createContainer(
+      container = await this.maker.createContainer(
         nodeId,
         spec,
         history,
