@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { NodesConfig } from '../config.js';
-import type { ContainerEngine, ExecResult, SpawnResult } from '../engine/container-engine.js';
+import type { ContainerEngine, SpawnResult } from '../engine/container-engine.js';
 import { ConflictError, EngineError, EngineUnavailableError, ProcessNotFoundError, TimeoutError, WrongStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NodeService } from '../node/node-service.js';
@@ -33,11 +33,12 @@ import { followProcess } from './process-follow.js';
 import { launchError, launchExec, shared, startedOf } from './launch.js';
 import { toRecord } from './process-records.js';
 import { collectOutput, waitForEnd, type WaitContext } from './waiting.js';
-import { KILL_SCRIPT, MAX_RECORDS_READ_BYTES, OUTPUT_SCRIPT } from './node-scripts.js';
+import { MAX_RECORDS_READ_BYTES } from './node-scripts.js';
 import { UTF8_LOOKAHEAD_BYTES, splitLogsOutput, toLogs } from './output-slices.js';
 import { parseRecordDump } from './record-dump.js';
 import type { ExecTruth } from './process-records.js';
-import { atMemoryLimit, boundsArgs, readDump, toRecords, type ReaderDeps } from './record-reader.js';
+import { readDump, toRecords, type ReaderDeps } from './record-reader.js';
+import { killRun, logsReader } from './in-node-calls.js';
 
 /** The first page of each stream that `runAndWait` answers with (bytes), as `get_process_logs` gives by default. */
 const DEFAULT_PAGE_BYTES = 1024 * 1024;
@@ -193,32 +194,7 @@ export class ProcessService {
     const nodeId = await this.nodes.resolveId(nodeIdInput);
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const query = parseInput(LogsQuerySchema, queryInput, 'logs query');
-    const cap = this.config.outputCapBytes;
-    const limitFrom = (offset: number) => Math.max(0, Math.min(query.limitBytes, cap - offset));
-    const request = {
-      nodeId,
-      processId,
-      capBytes: cap,
-      encoding: query.encoding,
-      stdout: { offset: query.stdoutOffset, limit: limitFrom(query.stdoutOffset) },
-      stderr: { offset: query.stderrOffset, limit: limitFrom(query.stderrOffset) },
-    };
-    // In utf8 read a few bytes past the page, so that a page can end on, or hold, a whole character.
-    const extra = query.encoding === 'utf8' ? UTF8_LOOKAHEAD_BYTES : 0;
-    const readFrom = (offset: number, limit: number) => String(Math.min(limit + extra, Math.max(0, cap - offset)));
-    const args = [String(query.stdoutOffset), readFrom(query.stdoutOffset, request.stdout.limit), String(query.stderrOffset), readFrom(query.stderrOffset, request.stderr.limit)];
-    const logs = await this.inNode(nodeId, async (containerId) => {
-      const result = await this.engine.exec(containerId, {
-        cmd: ['/bin/sh', '-c', OUTPUT_SCRIPT, 'nodes', this.config.stateDir, processId, ...args, ...boundsArgs()],
-      });
-      if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
-      if (result.exitCode === 137 && result.stdout.length === 0) throw atMemoryLimit(containerId);
-      const answer = splitLogsOutput(result.stdout, request);
-      const raws = answer && (await parseRecordDump(answer.dump));
-      if (!answer || !raws?.has(processId)) return undefined;
-      const [record] = await toRecords(this.deps, nodeId, containerId, new Map([[processId, raws.get(processId)!]]), (ids) => readDump(this.deps, containerId, ids));
-      return toLogs(answer, record!, request);
-    });
+    const logs = await this.inNode(nodeId, logsReader(this.deps, nodeId, processId, query));
     if (logs) return logs;
     // A node removed or stopped during the read cuts the output short: say so rather than "unreadable".
     await this.runningContainer(nodeId);
@@ -255,17 +231,7 @@ export class ProcessService {
     const nodeId = await this.nodes.resolveId(nodeIdInput);
     const processId = parseInput(ProcessIdSchema, processIdInput, 'process id');
     const options = parseInput(KillOptionsSchema, optionsInput, 'kill options');
-    const record = await this.inNode(nodeId, async (containerId) => {
-      const result: ExecResult = await this.engine.exec(containerId, {
-        cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'nodes', this.config.stateDir, processId, options.signal, String(options.graceMs), ...boundsArgs()],
-        timeoutMs: options.graceMs + 20_000,
-      });
-      if (result.exitCode === 3) throw new ProcessNotFoundError(nodeId, processId);
-      if (result.exitCode === 4) throw new EngineError(`process "${processId}" on node "${nodeId}" is still alive after SIGKILL`);
-      if (result.exitCode === 137 && result.stdout.length === 0) throw atMemoryLimit(containerId);
-      const raws = await parseRecordDump(result.stdout);
-      return (await toRecords(this.deps, nodeId, containerId, raws, (ids) => readDump(this.deps, containerId, ids)))[0];
-    });
+    const record = await this.inNode(nodeId, (containerId) => killRun(this.deps, containerId, nodeId, processId, options));
     this.logger.info({ nodeId, processId, signal: options.signal }, 'process killed');
     return record ?? this.get(nodeId, processId);
   }
