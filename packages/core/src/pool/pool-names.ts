@@ -19,13 +19,15 @@
  *   node or a warm container, never both, never neither.
  * - `nodes-<ns>.C.<node id>.<created>.<resets>[.<reset at>]`: a node and its record (Unix ms, base 36). A reset
  *   of node A moves A's record, one reset more, onto a warm container claimed for it.
- * The window left: a claimer whose rename the engine looked up under the pooled name but ran only after the
- * winner's second rename (a full round trip later) would win too. The engine runs a rename waiting on the
- * container's lock as soon as the one holding it ends, so this needs a request stalled inside the engine for
- * that long; we accept it.
+ * - `nodes-<ns>.X.<id>`: the claim marker of warm container `<id>`, a container created and never started
+ *   (label `io.nodes.role=claim`). A rename alone leaves a window: a claimer whose rename the engine looked up under
+ *   the pooled name but ran only after the winner's second rename would win too (seen: 10 nodes for 12 racing
+ *   creates). So a claimer first creates the marker (the engine reserves names atomically: one claimer makes it),
+ *   renames, and removes the marker only after its last rename; a stalled loser never gets that far. A marker left
+ *   by a dead manager is swept once older than `pruneGraceMs`.
  * The upper-case letter keeps these apart from node names (`nodes-<ns>.N.<name>`), which hold none.
  */
-export type PoolNameKind = 'pooled' | 'claiming';
+export type PoolNameKind = 'pooled' | 'claiming' | 'marker';
 
 /** The record a claimed (or staged) container's name carries. */
 export interface NamedRecord {
@@ -37,7 +39,7 @@ export interface NamedRecord {
   resetAt?: string;
 }
 
-const MARK: Record<PoolNameKind, string> = { pooled: 'P', claiming: 'K' };
+const MARK: Record<PoolNameKind, string> = { pooled: 'P', claiming: 'K', marker: 'X' };
 const ID = 'n-[0-9a-f]{12}';
 const ASIDE = '(?:-replaced-[0-9a-f]{6})?';
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -61,8 +63,8 @@ export function parsePoolName(
   name: string,
 ): { kind: PoolNameKind; id: string } | { kind: 'node'; id: string; record: NamedRecord; aside: boolean } | undefined {
   const prefix = `^nodes-${escape(namespace)}\\.`;
-  const warm = new RegExp(`${prefix}([PK])\\.(${ID})$`).exec(name);
-  if (warm) return { kind: warm[1] === 'P' ? 'pooled' : 'claiming', id: warm[2]! };
+  const warm = new RegExp(`${prefix}([PKX])\\.(${ID})$`).exec(name);
+  if (warm) return { kind: warm[1] === 'P' ? 'pooled' : warm[1] === 'K' ? 'claiming' : 'marker', id: warm[2]! };
   const m = new RegExp(`${prefix}C\\.(${ID})\\.([0-9a-z]+)\\.(\\d+)(?:\\.([0-9a-z]+))?(${ASIDE})$`).exec(name);
   if (!m) return undefined;
   const record: NamedRecord = { nodeId: m[1]!, createdAt: iso36(m[2]!), resets: Number(m[3]) };

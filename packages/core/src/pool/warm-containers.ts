@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { NodesConfig } from '../config.js';
 import type { ContainerEngine } from '../engine/container-engine.js';
-import { NodeError } from '../errors.js';
+import { ConflictError, NodeError } from '../errors.js';
 import type { ImageService } from '../image/image-service.js';
 import type { Logger } from '../logger.js';
 import type { NetworkService } from '../network/network-service.js';
 import { containerOptionsOf, specLabelsOf } from '../node/container-options.js';
-import { LABELS } from '../node/labels.js';
+import { LABELS, namespaceSelector } from '../node/labels.js';
 import type { NodeLocks } from '../node/node-locks.js';
 import type { NodeSpec } from '../schemas/node.js';
 import { poolNameOf } from './pool-names.js';
 
-/** One pooled container this manager knows of: its id and the name a claim renames it from. */
+/** One pooled container this manager knows of: its id, the name a claim renames it from, and its image. */
 export interface Pooled {
   id: string;
   name: string;
+  image: string;
 }
 
 /** What making a warm container needs: the `WarmPool`'s collaborators. */
@@ -49,7 +50,35 @@ export async function makeWarmContainer(deps: WarmMaking, key: string, spec: Nod
     await engine.removeContainer(containerId).catch(() => undefined);
     throw error;
   }
-  return { id: containerId, name };
+  return { id: containerId, name, image: spec.image ?? config.defaultImage };
+}
+
+/**
+ * Takes the claim marker of a warm container: a container named `nodes-<ns>.X.<id>` (see `pool-names.ts`),
+ * created and never started. The engine reserves a container name atomically, so of all claimers (creates,
+ * resets, sweeps, in any manager) exactly one makes it; the others get a conflict and leave this warm container
+ * alone. A rename alone cannot give that: the engine looks a rename's container up by its old name before it takes
+ * the container's lock, so a claimer's stalled rename could run after the winner's second rename and take the
+ * node the winner made. Mirrors `POST /containers/create`.
+ * @returns a release that removes the marker (once the claim's last rename is done), or undefined when another
+ *   claimer holds it.
+ * @throws {EngineUnavailableError} when the engine does not answer.
+ */
+export async function takeClaimMarker(engine: ContainerEngine, namespace: string, pooled: Pooled): Promise<(() => void) | undefined> {
+  const id = pooled.name.slice(pooled.name.lastIndexOf('.') + 1);
+  try {
+    const markerId = await engine.createContainer({
+      name: poolNameOf(namespace, id, 'marker'),
+      image: pooled.image,
+      env: {},
+      labels: { ...namespaceSelector(namespace), [LABELS.role]: 'claim' },
+      cmd: ['true'],
+    });
+    return () => void engine.removeContainer(markerId).catch(() => undefined);
+  } catch (error) {
+    if (error instanceof ConflictError) return undefined;
+    throw error;
+  }
 }
 
 /** Renames a container addressed by `name` to `to`; false when the engine refuses (someone else got it first). */

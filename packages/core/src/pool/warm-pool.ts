@@ -17,7 +17,7 @@ import { TOKENS } from '../tokens.js';
 import { poolKeyOf } from './pool-keys.js';
 import { parsePoolName, poolNameOf, recordNameOf, type NamedRecord } from './pool-names.js';
 import { PoolWants } from './pool-wants.js';
-import { claimByRename, makeWarmContainer, removeWarmSafely, type Pooled } from './warm-containers.js';
+import { claimByRename, makeWarmContainer, removeWarmSafely, takeClaimMarker, type Pooled } from './warm-containers.js';
 
 /**
  * Warm nodes: per pool key (see `poolKeyOf`) up to `poolSize` containers made and started ahead of time, which a
@@ -136,8 +136,14 @@ export class WarmPool {
   private async claimOne(key: string): Promise<{ container: ContainerSummary; id: string; done(): void } | undefined> {
     for (let pooled = this.take(key); pooled; pooled = this.take(key)) {
       const id = pooled.name.slice(pooled.name.lastIndexOf('.') + 1);
+      const release = await takeClaimMarker(this.engine, this.config.namespace, pooled);
+      if (!release) continue; // another claimer has it
       this.claiming.add(pooled.id);
-      const done = () => void this.claiming.delete(pooled.id);
+      // The marker goes only once the claim's last rename is done (a create's here, a reset's by its caller).
+      const done = () => {
+        this.claiming.delete(pooled.id);
+        release();
+      };
       if (!(await this.claim(pooled.name, poolNameOf(this.config.namespace, id, 'claiming')))) {
         done();
         continue;
@@ -243,13 +249,19 @@ export class WarmPool {
   private async sweepNow(): Promise<PrunedContainer[]> {
     const ns = this.config.namespace;
     const all = await this.engine.listContainers(namespaceSelector(ns));
+    const removed: PrunedContainer[] = [];
+    // Claim markers of a manager that died mid-claim (created, never started, older than the grace): they would
+    // keep their warm container from ever being claimed.
+    for (const c of all) {
+      if (c.labels[LABELS.role] !== 'claim' || Date.now() - Date.parse(c.createdAt) <= this.config.pruneGraceMs) continue;
+      if (await this.removeSafely(c.id)) removed.push({ containerId: c.id, reason: 'claim_leftover' });
+    }
     const warm = all
       .filter((c) => c.labels[LABELS.pool] !== undefined)
       .map((c) => ({ c, kind: parsePoolName(ns, c.name)?.kind }))
       .filter(({ kind }) => kind === 'pooled' || kind === 'claiming')
       .sort((a, b) => a.c.createdAt.localeCompare(b.c.createdAt) || a.c.id.localeCompare(b.c.id));
     const keep = new Map<string, Pooled[]>();
-    const removed: PrunedContainer[] = [];
     const seen = new Set<string>();
     for (const { c, kind } of warm) {
       const key = c.labels[LABELS.pool]!;
@@ -265,12 +277,19 @@ export class WarmPool {
       const list = keep.get(key) ?? [];
       const good = c.state === 'running' && spec !== undefined && this.enabled && this.wanted.has(key) && this.keyOf(spec) === key;
       if (good && list.length < this.config.poolSize) {
-        keep.set(key, [...list, { id: c.id, name: c.name }]);
+        keep.set(key, [...list, { id: c.id, name: c.name, image: c.image }]);
         continue;
       }
       const id = c.name.slice(c.name.lastIndexOf('.') + 1);
-      if (!(await this.claim(c.name, poolNameOf(ns, id, 'claiming')))) continue;
-      if (await this.removeSafely(c.id)) removed.push({ containerId: c.id, reason: 'pool_stale' });
+      // Claimed like a create would, marker first, so that a create racing the sweep wins or loses cleanly.
+      const release = await takeClaimMarker(this.engine, ns, { id: c.id, name: c.name, image: c.image });
+      if (!release) continue;
+      try {
+        if (!(await this.claim(c.name, poolNameOf(ns, id, 'claiming')))) continue;
+        if (await this.removeSafely(c.id)) removed.push({ containerId: c.id, reason: 'pool_stale' });
+      } finally {
+        release();
+      }
     }
     for (const id of this.claimedSince.keys()) if (!seen.has(id)) this.claimedSince.delete(id);
     this.free.clear();
