@@ -1,57 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { LABELS } from '@nodes/core';
 import { TEST_IMAGE, containersOfNode, docker, testLabels, useEngine } from '../helpers/engine.js';
+import { freePort, spawnServer } from '../helpers/server-process.js';
 
 const { namespace } = useEngine(test, 'server-restart');
-const MAIN = fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A free port on 127.0.0.1, from the kernel. */
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 const servers = new Set<ChildProcess>();
 test.after.always(() => {
   for (const s of servers) s.kill('SIGKILL');
 });
 
-/** Starts `node packages/server/dist/main.js` on the port and waits until it answers. */
+/** Starts the built server (`spawnServer`) on the port for this file's namespace, killed after the tests. */
 async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      NODES_PORT: String(port),
-      NODES_HOST: '127.0.0.1',
-      NODES_NAMESPACE: namespace,
-      NODES_DEFAULT_IMAGE: TEST_IMAGE,
-      NODES_PULL_POLICY: 'never',
-      NODES_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = await spawnServer(port, namespace, {}, () => rpc(port, 'list_nodes'));
   servers.add(child);
   child.once('exit', () => servers.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      await rpc(port, 'list_nodes');
-      return child;
-    } catch {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start: ${stderr}`);
-      await sleep(100);
-    }
-  }
+  return child;
 }
 
 async function rpc(port: number, method: string, args: Record<string, unknown> = {}): Promise<Record<string, any>> {
