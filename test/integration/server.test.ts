@@ -23,7 +23,8 @@ const call = async (method: string, args?: Record<string, unknown>) => {
   return { status: res.status, request, body };
 };
 
-test('the five methods of the spec do what they say on real containers', async (t) => {
+// Serial: a node another test of the namespace is creating meanwhile (created, not yet started) makes health bad.
+test.serial('the five methods of the spec do what they say on real containers', async (t) => {
   const created = await call('create_node', { labels: testLabels() });
   t.is(created.status, 200);
   t.deepEqual(created.body.request, created.request);
@@ -44,7 +45,7 @@ test('the five methods of the spec do what they say on real containers', async (
   t.is((await execIn(container!.Id, ['cat', '/tmp/who.txt'])).stdout, 'spec\n');
 
   const healthy = await call('get_health');
-  t.like(healthy.body.result, { status: 'success', health: 'good' });
+  t.like(healthy.body.result, { status: 'success', health: 'good' }, JSON.stringify(healthy.body.result.reasons));
 
   const reset = await call('reset_node', { node_id: nodeId });
   t.like(reset.body.result, { status: 'success', message: 'node reset successfully', node_id: nodeId });
