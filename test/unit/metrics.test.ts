@@ -79,3 +79,13 @@ test('GET /metrics parses as Prometheus text and its counters, histograms and ga
   await call(url, 'remove_node', { node_id: a.result.node_id });
   t.is(sample(await scrape(url), 'nodes_nodes', { state: 'running' }), 1);
 });
+
+test('wire method names the table lacks share one series, so that callers cannot grow the metrics without bound', async (t) => {
+  const { url } = await serve(t);
+  for (let i = 0; i < 20; i++) await call(url, `made_up_method_${'x'.repeat(i)}`);
+  await call(url, 'Create_Node');
+  const families = await scrape(url);
+  const methods = new Set(families.find((f) => f.name === 'nodes_requests_total')?.metrics.map((m) => m.labels?.method));
+  t.is(sample(families, 'nodes_requests_total', { method: 'unknown', status: '400' }), 21);
+  t.false([...methods].some((m) => m?.startsWith('made_up') || m === 'Create_Node'));
+});

@@ -1,10 +1,17 @@
 import type { Context, Next } from 'koa';
+import { METHODS } from '../rpc/methods.js';
 import type { ServerMetrics } from './server-metrics.js';
 
-/** The wire method of a `POST /` (from the parsed body), else the route as `VERB /path` with ids left out. */
+/**
+ * The wire method of a `POST /` (from the parsed body; `unknown` for a name the table lacks and `invalid` for no
+ * name, so that callers cannot grow the series without bound), else the route as `VERB /path` with ids left out.
+ */
 function methodLabel(ctx: Context): string {
   const method = (ctx.request as unknown as { body?: { method?: unknown } }).body?.method;
-  if (ctx.path === '/' && ctx.method === 'POST') return typeof method === 'string' && /^[a-z_]{1,64}$/.test(method) ? method : 'invalid';
+  if (ctx.path === '/' && ctx.method === 'POST') {
+    if (typeof method !== 'string') return 'invalid';
+    return Object.hasOwn(METHODS, method) ? method : 'unknown';
+  }
   const route = (ctx as unknown as { _matchedRoute?: unknown })._matchedRoute;
   return `${ctx.method} ${typeof route === 'string' ? route : ctx.path === '/ui' || ctx.path === '/ui/app.js' ? ctx.path : 'unrouted'}`;
 }
