@@ -44,8 +44,10 @@ export class FakeEngine implements ContainerEngine {
   async inspectContainer(idOrName: string) {
     return this.containers.get(idOrName) ?? [...this.containers.values()].find((c) => c.name === idOrName);
   }
-  async listContainers(labels: Record<string, string>) {
-    return [...this.containers.values()].filter((c) => Object.entries(labels).every(([k, v]) => c.labels[k] === v));
+  async listContainers(labels: Record<string, string>, name?: string) {
+    return [...this.containers.values()].filter(
+      (c) => Object.entries(labels).every(([k, v]) => c.labels[k] === v) && (name === undefined || new RegExp(name).test(c.name)),
+    );
   }
   async copyOut() {
     return undefined;

@@ -235,8 +235,11 @@ export interface ContainerEngine {
   removeContainer(id: string): Promise<boolean>;
   /** `GET /containers/{id}/json`; undefined when there is no such container. */
   inspectContainer(id: string): Promise<ContainerSummary | undefined>;
-  /** `GET /containers/json?all=true&filters={label:[…]}`: every container carrying all these `key=value` labels. */
-  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /**
+   * `GET /containers/json?all=true&filters={label:[…],name:[…]}`: every container carrying all these `key=value`
+   * labels and, with `name`, whose name matches it (the engine's `name` filter: a regular expression, unanchored).
+   */
+  listContainers(labels: Record<string, string>, name?: string): Promise<ContainerSummary[]>;
   /** `GET /containers/{id}/archive?path=…`: a tar of the path; undefined when the path does not exist. */
   copyOut(containerId: string, path: string): Promise<NodeJS.ReadableStream | undefined>;
   /**

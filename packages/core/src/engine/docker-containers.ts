@@ -108,8 +108,8 @@ export async function inspectContainer(docker: Docker, call: EngineCall, id: str
   }
 }
 
-export async function listContainers(docker: Docker, call: EngineCall, labels: Record<string, string>): Promise<ContainerSummary[]> {
-  const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+export async function listContainers(docker: Docker, call: EngineCall, labels: Record<string, string>, name?: string): Promise<ContainerSummary[]> {
+  const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`), ...(name === undefined ? {} : { name: [name] }) };
   const list = await call('list containers', (abortSignal) =>
     docker.listContainers({ all: true, filters: JSON.stringify(filters), abortSignal } as {}),
   );

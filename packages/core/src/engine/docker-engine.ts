@@ -110,8 +110,8 @@ export class DockerEngine implements ContainerEngine {
     return containers.inspectContainer(this.docker, this.call.bind(this), id);
   }
 
-  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
-    return containers.listContainers(this.docker, this.call.bind(this), labels);
+  listContainers(labels: Record<string, string>, name?: string): Promise<ContainerSummary[]> {
+    return containers.listContainers(this.docker, this.call.bind(this), labels, name);
   }
 
   copyOut(containerId: string, path: string): Promise<NodeJS.ReadableStream | undefined> {
