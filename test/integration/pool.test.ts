@@ -149,3 +149,48 @@ test('prune sweeps stale, unwanted and excess warm containers and leaves exactly
   await off.pruneNodes();
   t.is((await containersOf(namespace)).pooled.length, 0);
 });
+
+test('a reset onto a warm container carries a partition; a node never faulted has no fault mark and its reset reads no faults; marks go with their node', async (t) => {
+  const { namespace, manager, spec } = pooled(t, 2);
+  const [a, b] = [await manager.createNode(spec), await manager.createNode(spec)];
+  await manager.warmUp();
+  const [agent] = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`, `${LABELS.role}=agent`] }) });
+  t.truthy(agent, 'the namespace has its network agent (host guard)');
+  const marks = async () =>
+    (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`, `${LABELS.role}=faults`] }) })).map((c) => c.Labels[LABELS.faultsOf]).sort();
+  /** Agent execs while `fn` runs, from the engine's event stream. */
+  const agentExecs = async (fn: () => Promise<unknown>) => {
+    const events = (await docker.getEvents({ filters: JSON.stringify({ event: ['exec_create'], container: [agent!.Id] }) })) as NodeJS.ReadableStream & { destroy(): void };
+    let count = 0;
+    events.on('data', (chunk: Buffer) => (count += chunk.toString().split('\n').filter((l) => l.trim() !== '').length));
+    await sleep(100);
+    await fn();
+    await sleep(300);
+    events.destroy();
+    return count;
+  };
+  const ping = async (from: string, to: string) => (await execIn((await manager.getNode(from)).containerId, ['ping', '-c', '1', '-W', '1', to])).exitCode;
+
+  t.is(await agentExecs(() => manager.resetNode(b.nodeId)), 0, 'an unmarked node is reset without reading faults');
+  t.deepEqual(await marks(), []);
+  t.deepEqual((await manager.getNode(b.nodeId)).faults, { partitionedFrom: [] }, 'and shows none, without reading');
+
+  await manager.partitionNodes({ groups: [[a.nodeId], [b.nodeId]] });
+  t.deepEqual(await marks(), [a.nodeId, b.nodeId].sort(), 'partitioned nodes are marked');
+  t.not(await ping(b.nodeId, a.nodeId), 0);
+  await manager.warmUp();
+  const warm = (await containersOf(namespace)).pooled.map((c) => c.Id);
+  let reset: Awaited<ReturnType<NodeManager['resetNode']>> | undefined;
+  t.true((await agentExecs(async () => (reset = await manager.resetNode(b.nodeId)))) > 0, 'a marked node has its faults read');
+  t.true(warm.includes(reset!.containerId), 'onto a warm container');
+  t.not(await ping(b.nodeId, a.nodeId), 0, 'the partition holds after the reset');
+  t.deepEqual((await manager.getNode(b.nodeId)).faults?.partitionedFrom, [a.nodeId]);
+
+  await manager.removeNode(a.nodeId);
+  t.deepEqual(await marks(), [b.nodeId], 'a removed node takes its mark along');
+  // A node removed behind the manager's back leaves its mark to prune.
+  await docker.getContainer(reset!.containerId).remove({ force: true });
+  const pruned = await manager.pruneNodes();
+  t.deepEqual(await marks(), []);
+  t.true(pruned.removed.some((r) => r.reason === 'unused_helper'));
+});

@@ -121,8 +121,8 @@ export class NodeManager {
    * it is running (they are read from inside the node).
    */
   async getNode(nodeId: string): Promise<NodeInfo> {
-    const node = await this.nodes.get(nodeId);
-    const faults = node.state === 'running' || node.state === 'paused' ? await this.faults.faultsOf(node.containerId) : undefined;
+    const { node, marked } = await this.nodes.getMarked(nodeId);
+    const faults = node.state === 'running' || node.state === 'paused' ? await this.faults.faultsOf(node.containerId, marked) : undefined;
     const withFaults = faults ? { ...node, faults } : node;
     if (node.state !== 'running') return withFaults;
     try {

@@ -22,18 +22,20 @@ export class FaultCarrier {
 
   /**
    * Carries a node's partition and link faults from its old container to the new one of a reset (same
-   * addresses, so peers' blocks still hold). Only when the namespace has an agent: without one there are none.
+   * addresses, so peers' blocks still hold). Only for a node with a fault mark (`marked`, see `fault-marks.ts`)
+   * in a namespace with an agent: other nodes have none.
    */
-  async carry(nodeId: string, oldId: string, newId: string): Promise<void> {
-    await this.apply(nodeId, await this.read(oldId), newId);
+  async carry(nodeId: string, oldId: string, newId: string, marked: boolean): Promise<void> {
+    await this.apply(nodeId, await this.read(oldId, marked), newId);
   }
 
   /**
    * A node's faults as its old container holds them (two agent reads, side by side), to `apply` to the new one
    * once it is on the node's networks: a reset onto a warm container reads them while it moves the node.
+   * Undefined, with nothing read, for a node without a fault mark (`marked` false).
    */
-  async read(oldContainer: string | ContainerSummary): Promise<CarriedFaults | undefined> {
-    if (!(await this.agent.find())) return undefined;
+  async read(oldContainer: string | ContainerSummary, marked: boolean): Promise<CarriedFaults | undefined> {
+    if (!marked || !(await this.agent.find())) return undefined;
     // An inspected container already says its pid: no inspect that would wait behind the container's disconnect.
     const old = typeof oldContainer === 'string' ? await this.engine.inspectContainer(oldContainer) : oldContainer;
     if (!old?.pid) return undefined;

@@ -6,14 +6,17 @@ import { NodeService } from '../node/node-service.js';
 import { LinkSchema, PartitionSchema, type Link, type LinkInput, type NodeFaults, type Partition } from '../schemas/faults.js';
 import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
+import type { NodesConfig } from '../config.js';
 import { NetworkAgent } from './agent.js';
 import { byPid } from './agent-output.js';
+import { markFaulted } from './fault-marks.js';
 
-/** A running node as faults need it: its id, its main process's pid on the host, and its addresses. */
+/** A running node as faults need it: its id, its main process's pid on the host, its addresses and image. */
 interface Placed {
   nodeId: string;
   pid: number;
   ips: string[];
+  image: string;
 }
 
 const ipsOf = (c: ContainerSummary): string[] => (c.networks ?? []).map((n) => n.ipv4Address).filter((ip) => ip !== '');
@@ -28,6 +31,7 @@ const ipsOf = (c: ContainerSummary): string[] => (c.networks ?? []).map((n) => n
 export class FaultService {
   constructor(
     @inject(TOKENS.ContainerEngine) private readonly engine: ContainerEngine,
+    @inject(TOKENS.Config) private readonly config: NodesConfig,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(NodeService) private readonly nodes: NodeService,
     @inject(NetworkAgent) private readonly agent: NetworkAgent,
@@ -42,7 +46,12 @@ export class FaultService {
     if ((c.state !== 'running' && c.state !== 'paused') || !c.pid) {
       throw new WrongStateError(`node "${nodeId}" is not running (state: ${c.state}); network faults need a running node`);
     }
-    return { nodeId, pid: c.pid, ips: ipsOf(c) };
+    return { nodeId, pid: c.pid, ips: ipsOf(c), image: c.image };
+  }
+
+  /** Marks nodes as ones that may hold faults (`fault-marks.ts`), before any of their faults is set. */
+  private async mark(placed: Placed[]): Promise<void> {
+    await Promise.all(placed.map((p) => markFaulted(this.engine, this.config.namespace, p.nodeId, p.image)));
   }
 
   /** The addresses each of these nodes blocks now, by pid. */
@@ -65,7 +74,7 @@ export class FaultService {
     const ids = await Promise.all(groups.map((g) => Promise.all(g.map((ref) => this.nodes.resolveId(ref)))));
     const placedGroups = await Promise.all(ids.map((g) => Promise.all(g.map((id) => this.place(id)))));
     const all = placedGroups.flat();
-    const current = await this.blocked(all);
+    const [current] = await Promise.all([this.blocked(all), this.mark(all)]);
     const sets: string[] = [];
     placedGroups.forEach((group, g) => {
       const same = new Set(group.flatMap((p) => p.ips));
@@ -97,7 +106,9 @@ export class FaultService {
   async setLink(nodeRef: string, input: LinkInput): Promise<Link> {
     const link = parseInput(LinkSchema, input, 'link');
     const nodeId = await this.nodes.resolveId(nodeRef);
-    const { pid } = await this.place(nodeId);
+    const placed = await this.place(nodeId);
+    const { pid } = placed;
+    await this.mark([placed]);
     await this.agent.run('link', ['set', String(pid), String(link.delayMs), String(link.jitterMs), String(link.lossPercent), String(link.rateKbit)], `setting the link of node "${nodeId}"`);
     this.logger.info({ nodeId, ...link }, 'link faults set');
     return link;
@@ -112,10 +123,12 @@ export class FaultService {
 
   /**
    * A node's faults, read from its network namespace, when the namespace has an agent (without one, no fault
-   * was ever set). Partitions are named by the node ids whose addresses it blocks.
+   * was ever set). Partitions are named by the node ids whose addresses it blocks. A node without a fault mark
+   * (`marked` false: no fault was ever set on it, see `fault-marks.ts`) has none, and nothing is read.
    */
-  async faultsOf(containerId: string): Promise<NodeFaults | undefined> {
+  async faultsOf(containerId: string, marked: boolean): Promise<NodeFaults | undefined> {
     if (!(await this.agent.find())) return undefined;
+    if (!marked) return { partitionedFrom: [] };
     const c = await this.engine.inspectContainer(containerId);
     if (!c?.pid) return undefined;
     const pid = String(c.pid);

@@ -21,8 +21,13 @@ export const LABELS = {
   resets: 'io.nodes.resets',
   /** when the node was last reset (ISO 8601) */
   resetAt: 'io.nodes.reset-at',
-  /** a helper container of the namespace, not a node: `agent` (see `NetworkAgent`) */
+  /**
+   * a helper container of the namespace, not a node: `agent` (see `NetworkAgent`), `claim` (a warm container's
+   * claim marker, `pool/warm-containers.ts`) or `faults` (a node's fault mark, `network/fault-marks.ts`)
+   */
   role: 'io.nodes.role',
+  /** on a fault mark: the node id of the node that has (or had) network faults */
+  faultsOf: 'io.nodes.faults-of',
   /**
    * on a warm-pool container: the pool key of the spec it was made for (see `pool/pool-keys.ts`). Such a
    * container carries no node id label: its name says whether it is pooled or a node, and holds the node's record

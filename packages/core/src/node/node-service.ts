@@ -20,8 +20,10 @@ import { NodeQuota, limitsOf } from './node-limits.js';
 import { assertNoLegacyHolder, currentContainers, identityOf, nodeIdOf, redactSpec, specForReset, specOf, toNodeInfo } from './node-records.js';
 import { pruneNamespace, type PruneResult } from './prune.js';
 import { WarmPool } from '../pool/warm-pool.js';
-import { putBack, swapOntoWarm } from '../pool/pool-reset.js';
+import { putBack, resetOntoWarm } from '../pool/pool-reset.js';
+import { isFaultMark } from '../network/fault-marks.js';
 import { ContainerMaker } from './container-maker.js';
+import { containersOfNode } from './node-lookup.js';
 
 export { KEEPALIVE_COMMAND } from './container-options.js';
 
@@ -71,11 +73,19 @@ export class NodeService {
    * @throws {NodeNotFoundError} when the namespace has no container for it.
    */
   async containerOf(nodeId: NodeId): Promise<ContainerSummary> {
-    // A node made from the warm pool has no node id label (its name holds its record): read the namespace.
-    const containers = await this.engine.listContainers(namespaceSelector(this.config.namespace));
-    const current = currentContainers(containers, this.canonicalName).get(nodeId);
+    return (await this.lookup(nodeId)).current;
+  }
+
+  /**
+   * A node's current container, and whether the node has a fault mark (`network/fault-marks.ts`), from one
+   * lookup of its containers (`containersOfNode`).
+   * @throws {NodeNotFoundError} when the namespace has no container for it.
+   */
+  private async lookup(nodeId: string): Promise<{ current: ContainerSummary; marked: boolean; all: ContainerSummary[] }> {
+    const all = await containersOfNode(this.engine, this.config.namespace, nodeId);
+    const current = currentContainers(all, this.canonicalName).get(nodeId);
     if (!current) throw new NodeNotFoundError(nodeId);
-    return current;
+    return { current, marked: all.some((c) => isFaultMark(c, nodeId)), all };
   }
 
   /** Runs `fn` holding the node's lock (shared with process starts), so operations on one node never interleave. */
@@ -147,12 +157,14 @@ export class NodeService {
   async remove(nodeIdInput: unknown): Promise<void> {
     const nodeId = await this.resolveId(nodeIdInput);
     await this.withNodeLock(nodeId, async () => {
-      const all = await this.engine.listContainers(namespaceSelector(this.config.namespace));
+      const all = await containersOfNode(this.engine, this.config.namespace, nodeId);
       const containers = all.filter((c) => nodeIdOf(c) === nodeId);
       if (containers.length === 0) throw new NodeNotFoundError(nodeId);
-      // A crash mid-reset can leave a second container: remove every one that carries the node id.
+      // A crash mid-reset can leave a second container: remove every one that carries the node id, and its fault mark.
+      const marks = all.filter((c) => isFaultMark(c, nodeId));
       const removed = await Promise.all(containers.map((c) => this.engine.removeContainer(c.id)));
       if (!removed.some(Boolean)) throw new NodeNotFoundError(nodeId);
+      await Promise.all(marks.map((c) => this.engine.removeContainer(c.id).catch(() => false)));
       this.logger.info({ nodeId }, 'node removed');
     });
   }
@@ -171,22 +183,19 @@ export class NodeService {
     const leave = this.pool.enter();
     try {
       return await this.withNodeLock(nodeId, async () => {
-        const old = await this.containerOf(nodeId);
-        return this.withNameLock(this.canonicalName(old), () => this.replace(nodeId, old));
+        const { current, marked } = await this.lookup(nodeId);
+        return this.withNameLock(this.canonicalName(current), () => this.replace(nodeId, current, marked));
       });
     } finally {
       leave();
     }
   }
 
-  /** The body of a reset, under the node's and its name's locks. */
-  private async replace(nodeId: string, listed: ContainerSummary): Promise<NodeInfo> {
-    const old = (await this.engine.inspectContainer(listed.id)) ?? listed;
-    const spec = specForReset(old);
-    const identity = identityOf(old) ?? { nodeId, createdAt: old.createdAt, resets: 0 };
+  /** The body of a reset, under the node's and its name's locks; `marked`: the node has a fault mark. */
+  private async replace(nodeId: string, listed: ContainerSummary, marked: boolean): Promise<NodeInfo> {
+    const identity = identityOf(listed) ?? { nodeId, createdAt: listed.createdAt, resets: 0 };
     const history = { createdAt: identity.createdAt, resets: identity.resets + 1, resetAt: new Date().toISOString() };
-    const staged = await this.pool.claimForReset(spec);
-    if (staged) {
+    if (this.pool.hasFree(specOf(listed))) {
       const deps = {
         engine: this.engine,
         logger: this.logger,
@@ -196,14 +205,14 @@ export class NodeService {
         faults: this.faultCarrier,
         locks: this.locks,
       };
-      try {
-        const container = await swapOntoWarm(deps, old, staged.container, { nodeId, ...history }, spec);
+      const container = await resetOntoWarm(deps, this.pool, { nodeId, listed, record: { nodeId, ...history }, marked });
+      if (container) {
         this.logger.info({ nodeId, containerId: container.id }, 'node reset onto a warm container');
         return toNodeInfo(container, true);
-      } finally {
-        staged.done();
       }
     }
+    const old = (await this.engine.inspectContainer(listed.id)) ?? listed;
+    const spec = specForReset(old);
     await this.images.ensure(spec.image ?? this.config.defaultImage);
     const canonical = this.canonicalName(old);
     const aside = `${canonical}-replaced-${randomBytes(3).toString('hex')}`;
@@ -231,7 +240,7 @@ export class NodeService {
       throw error;
     }
     if (unended) await markProcessesLost(this.carry, nodeId, container.id);
-    await this.carryFaults(nodeId, old.id, container.id);
+    await this.carryFaults(nodeId, old.id, container.id, marked);
     try {
       await this.engine.removeContainer(old.id);
     } catch (error) {
@@ -245,8 +254,8 @@ export class NodeService {
   }
 
   /** Partitions and link faults live in the old container's network namespace: put them in the new one's. */
-  private async carryFaults(nodeId: string, oldId: string, newId: string): Promise<void> {
-    await this.faultCarrier.carry(nodeId, oldId, newId).catch((error: unknown) =>
+  private async carryFaults(nodeId: string, oldId: string, newId: string, marked: boolean): Promise<void> {
+    await this.faultCarrier.carry(nodeId, oldId, newId, marked).catch((error: unknown) =>
       this.logger.warn({ nodeId, err: String(error) }, 'could not carry network faults over the reset'),
     );
   }
@@ -264,10 +273,19 @@ export class NodeService {
    * @throws {NodeNotFoundError} when the namespace has no such node.
    */
   async get(nodeIdInput: unknown): Promise<NodeInfo> {
+    return (await this.getMarked(nodeIdInput)).node;
+  }
+
+  /**
+   * One node, as `get` gives it, and whether it has a fault mark (`network/fault-marks.ts`): only a marked node
+   * may hold network faults.
+   * @throws {NodeNotFoundError} when the namespace has no such node.
+   */
+  async getMarked(nodeIdInput: unknown): Promise<{ node: NodeInfo; marked: boolean }> {
     const nodeId = await this.resolveId(nodeIdInput);
-    const listed = await this.containerOf(nodeId);
+    const { current, marked } = await this.lookup(nodeId);
     // Inspect, not the listing, reports the node's network aliases.
-    return toNodeInfo((await this.engine.inspectContainer(listed.id)) ?? listed, true);
+    return { node: toNodeInfo((await this.engine.inspectContainer(current.id)) ?? current, true), marked };
   }
 
   /**
@@ -297,6 +315,11 @@ export class NodeService {
     // Networks go last: the containers just removed no longer hold them. Then the agent, once no node is left.
     const networks = await this.networks.pruneUnused();
     const left = await this.engine.listContainers(namespaceSelector(this.config.namespace));
+    // Fault marks of nodes that are gone (removed by another manager, or by hand).
+    const live = new Set(left.map((c) => identityOf(c)?.nodeId).filter((id) => id !== undefined));
+    for (const mark of left.filter((c) => isFaultMark(c) && !live.has(c.labels[LABELS.faultsOf] ?? ''))) {
+      if (await this.engine.removeContainer(mark.id).catch(() => false)) result.removed.push({ containerId: mark.id, reason: 'unused_helper' });
+    }
     if (!left.some((c) => identityOf(c))) {
       for (const containerId of await this.agent.remove()) result.removed.push({ containerId, reason: 'unused_helper' });
     }

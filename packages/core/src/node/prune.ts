@@ -21,7 +21,8 @@ import { ACTIVITY_SCRIPT } from '../process/node-scripts.js';
  *   JSON or fails `NodeSpecSchema`, so it can neither be listed nor reset;
  * - `idle`: a live node whose last activity is older than `idleTtlMs` (see `lastActivityOf`);
  * - `expired`: a node created with `ttlMs` whose creation is older than that;
- * - `unused_helper`: the namespace's network agent (label `io.nodes.role`), once the namespace has no node.
+ * - `unused_helper`: the namespace's network agent (label `io.nodes.role`), once the namespace has no node, or
+ *   the fault mark of a node that is gone (`network/fault-marks.ts`).
  */
 export const PruneReasonSchema = z.enum(['replaced_leftover', 'claim_leftover', 'half_made', 'unreadable_labels', 'idle', 'expired', 'unused_helper', 'pool_stale']);
 export type PruneReason = z.infer<typeof PruneReasonSchema>;

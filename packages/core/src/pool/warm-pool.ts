@@ -113,6 +113,12 @@ export class WarmPool {
     }
   }
 
+  /** Whether a warm container of `spec` is free to claim now, as far as this manager knows (a claim may still lose it). */
+  hasFree(spec: NodeSpec): boolean {
+    const key = this.keyOf(spec);
+    return !!key && this.enabled && this.wanted.has(key) && (this.free.get(key)?.length ?? 0) > 0;
+  }
+
   /**
    * Claims a warm container of `spec` for a reset (`claimOne`): the caller moves the node onto it and renames it
    * to the node's record name (`swapOntoWarm`), then calls `done`.
