@@ -81,6 +81,19 @@ async function rawExec(c: Docker.Container): Promise<string> {
   }
 }
 
+/**
+ * Each timed operation starts on a quiet engine: the warm manager's pool full and its refill done, so that no
+ * refill runs beside any operation, the raw side's included (a raw call never has one beside it).
+ */
+/** Waits until a container is removed (an answered reset removes its old one in the background). */
+async function gone(containerId: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const c = await docker.getContainer(containerId).inspect().catch(() => undefined);
+    if (!c) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function rounds(warm: NodeManager, cold: NodeManager): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) {
     await warm.warmUp();
@@ -88,13 +101,16 @@ async function rounds(warm: NodeManager, cold: NodeManager): Promise<void> {
     await onBridge.remove({ force: true });
     let raw = await timed('raw create+start', () => rawCreateStart());
     const w = await timed('create warm', () => warm.createNode({ labels }));
-    const c = await timed('create cold', () => cold.createNode({ labels }));
     await warm.warmUp();
+    const c = await timed('create cold', () => cold.createNode({ labels }));
     await timed('raw remove+create+start', async () => {
       await raw.remove({ force: true });
       raw = await rawCreateStart();
     });
     await timed('reset warm', () => warm.resetNode(w.nodeId));
+    // The old container is removed after the answer, off the request path: let that end too.
+    await gone(w.containerId);
+    await warm.warmUp();
     await timed('reset cold', () => cold.resetNode(c.nodeId));
     await timed('raw exec echo hi', () => rawExec(raw));
     await timed('run-and-wait echo hi (exec)', () => warm.exec(w.nodeId, { command: 'echo hi' }));
