@@ -55,10 +55,14 @@ export async function resetOntoWarm(deps: SwapDeps, pool: Pick<WarmPool, 'claimF
   const moved = await deps.locks.run('addresses', async () => {
     // The old container's leaving is the slow part (a disconnect takes 50-150 ms here): it runs beside the claim.
     const leaving = settled(deps.networks.detach(listed));
+    const claim = pool.claimForReset(specOf(listed));
+    // The records are read from the old container beside the claim, and copied into the claimed one meanwhile.
+    const carried = carryProcessRecords(deps.carry, nodeId, listed.id, claim.then((c) => c?.container.id, () => undefined));
     const [inspected, claimed] = await Promise.all([
-      deps.engine.inspectContainer(listed.id),
-      pool.claimForReset(specOf(listed)).catch(async (error: unknown) => {
-        await leaving;
+      // Without it the listing serves (a pooled spec has no env values to take from the old container's config).
+      deps.engine.inspectContainer(listed.id).catch(() => undefined),
+      claim.catch(async (error: unknown) => {
+        await Promise.all([leaving, carried]);
         await putBack(deps, listed, nodeId, specOf(listed));
         throw error;
       }),
@@ -66,7 +70,7 @@ export async function resetOntoWarm(deps: SwapDeps, pool: Pick<WarmPool, 'claimF
     const old = inspected ?? listed;
     const spec = specForReset(old);
     if (!claimed) {
-      await leaving;
+      await Promise.all([leaving, carried]);
       await putBack(deps, old, nodeId, spec);
       return undefined;
     }
@@ -76,7 +80,6 @@ export async function resetOntoWarm(deps: SwapDeps, pool: Pick<WarmPool, 'claimF
       deps.logger.warn({ nodeId, err: String(error) }, 'could not read network faults to carry over the reset');
       return undefined;
     });
-    const carried = carryProcessRecords(deps.carry, nodeId, old.id, staged.id);
     const undo = async () => {
       await Promise.all([faults, carried]);
       await deps.engine.removeContainer(staged.id).catch(() => undefined);
@@ -84,7 +87,7 @@ export async function resetOntoWarm(deps: SwapDeps, pool: Pick<WarmPool, 'claimF
       claimed.done();
     };
     try {
-      const [left] = await Promise.all([leaving, carried, deps.networks.detach(staged)]);
+      const [left] = await Promise.all([leaving, deps.networks.detach(staged)]);
       if (left) throw left;
       await joinAs(deps, nodeId, staged, await deps.networks.endpointsFor(nodeId, undefined, spec.networks, deps.networks.addressesOf(old, spec.networks)));
     } catch (error) {

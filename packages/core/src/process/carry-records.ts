@@ -26,14 +26,21 @@ const STREAM_FILES = new Set(['stdout', 'stderr']);
  * markers, `stdout`, `stderr`) within their size bounds, written as plain non-executable files; anything else a
  * process left in the state directory (scripts, links, FIFOs, other files) stays behind. Best effort: a
  * failure is logged, not thrown. Returns whether a carried process had not ended (then `markProcessesLost` has
- * work to do), true when the carry failed.
+ * work to do), true when the carry failed. `newId` may be a promise (undefined: no new container after all, and
+ * nothing is copied): the old container's archive is asked for at once, beside whatever finds the new one.
  */
-export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId: string, newId: string): Promise<boolean> {
+export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId: string, newId: string | Promise<string | undefined>): Promise<boolean> {
   const seen = new Set<string>();
   const ended = new Set<string>();
   try {
     const tar = await deps.engine.copyOut(oldId, deps.stateDir);
     if (!tar) return false;
+    // The old container's records may be asked for before the new container is known (a reset claiming one).
+    const target = await newId;
+    if (target === undefined) {
+      (tar as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+      return false;
+    }
     const base = posix.basename(deps.stateDir);
     const out = pack();
     const dirs = new Set<string>();
@@ -63,12 +70,12 @@ export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId
       });
     });
     filter.on('finish', () => out.finalize());
-    const copied = deps.engine.copyIn(newId, posix.dirname(deps.stateDir), out as unknown as NodeJS.ReadableStream);
+    const copied = deps.engine.copyIn(target, posix.dirname(deps.stateDir), out as unknown as NodeJS.ReadableStream);
     await pipeline(tar, filter);
     await copied;
     return [...seen].some((id) => !ended.has(id));
   } catch (error) {
-    deps.logger.warn({ nodeId, containerId: newId, err: String(error) }, 'could not carry process records across the reset');
+    deps.logger.warn({ nodeId, err: String(error) }, 'could not carry process records across the reset');
     return true;
   }
 }
