@@ -21,10 +21,12 @@ function pooled(t: ExecutionContext, size: number, options: NodesOptions = {}): 
 /** The namespace's containers as the engine lists them, by what their names say. */
 async function containersOf(namespace: string) {
   const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`] }) });
-  const kind = (c: (typeof list)[number]) => /\.([PKC])\.n-/.exec(c.Names[0] ?? '')?.[1];
+  const kind = (c: (typeof list)[number]) => /\.([PRKC])\.n-/.exec(c.Names[0] ?? '')?.[1];
   return {
     all: list,
     pooled: list.filter((c) => kind(c) === 'P'),
+    /** warm and off the networks, for resets */
+    ready: list.filter((c) => kind(c) === 'R'),
     claiming: list.filter((c) => kind(c) === 'K'),
   };
 }
@@ -62,27 +64,30 @@ test('a reset moves the node onto a warm container: same node id, address, alias
   const { namespace, manager, spec } = pooled(t, 1);
   const node = await manager.createNode({ ...spec, workingDir: '/tmp' });
   await manager.warmUp();
-  const warm = (await containersOf(namespace)).pooled.map((c) => c.Id);
-  t.is(warm.length, 1);
+  const { pooled: onNetworks, ready } = await containersOf(namespace);
+  const warm = [...onNetworks, ...ready].map((c) => c.Id);
+  t.is(warm.length, 2);
   const done = await manager.runProcess(node.nodeId, { command: 'echo kept' });
   await manager.waitProcess(node.nodeId, done.processId, { timeoutMs: 20_000 });
   const running = await manager.runProcess(node.nodeId, { command: 'sleep 600' });
   await execIn(node.containerId, ['sh', '-c', 'echo before > /root/marker']);
 
   const reset = await manager.resetNode(node.nodeId);
-  t.is(reset.containerId === warm[0] ? 'warm' : 'cold', 'cold', 'a spec not pooled (working_dir) resets cold');
+  t.is(warm.includes(reset.containerId) ? 'warm' : 'cold', 'cold', 'a spec not pooled (working_dir) resets cold');
 
   // Now a node of the pooled spec.
   const pooledNode = await manager.createNode(spec);
   await manager.warmUp();
-  const warmNow = (await containersOf(namespace)).pooled.map((c) => c.Id);
+  const warmNow = (await containersOf(namespace)).ready.map((c) => c.Id);
+  t.is(warmNow.length, 1, 'one warm container is kept off the networks for resets');
+  t.deepEqual((await docker.getContainer(warmNow[0]!).inspect()).NetworkSettings.Networks, {});
   const before = await manager.getNode(pooledNode.nodeId);
   const kept = await manager.runProcess(pooledNode.nodeId, { command: 'echo kept' });
   await manager.waitProcess(pooledNode.nodeId, kept.processId, { timeoutMs: 20_000 });
   const lost = await manager.runProcess(pooledNode.nodeId, { command: 'sleep 600' });
   await execIn(pooledNode.containerId, ['sh', '-c', 'echo before > /root/marker']);
   const after = await manager.resetNode(pooledNode.nodeId);
-  t.true(warmNow.includes(after.containerId), 'the node moved onto the warm container');
+  t.true(warmNow.includes(after.containerId), 'the node moved onto the warm container kept off the networks');
   t.like(after, { nodeId: pooledNode.nodeId, createdAt: pooledNode.createdAt, resets: 1 });
   t.truthy(after.resetAt);
   t.deepEqual(after.networks.map((n) => [n.ipAddress, n.aliases]), before.networks.map((n) => [n.ipAddress, [pooledNode.nodeId]]));
@@ -135,6 +140,9 @@ test('prune sweeps stale, unwanted and excess warm containers and leaves exactly
   };
   const neverStarted = await make('n-00000000aaaa', {}, false);
   const excess = await make('n-00000000bbbb', {}, true);
+  // A second one kept for resets is one too many.
+  const excessReady = (await docker.createContainer({ name: `nodes-${namespace}.R.n-00000000dddd`, Image: 'busybox:latest', Cmd: ['sleep', '600'], Labels: labels })).id;
+  await docker.getContainer(excessReady).start();
   const unwanted = await make('n-00000000cccc', { [LABELS.pool]: 'ffffffffffffffffffffffff' }, true);
   const { removed } = await manager.pruneNodes();
   const gone = new Set(removed.filter((r) => r.reason === 'pool_stale').map((r) => r.containerId));
@@ -143,11 +151,14 @@ test('prune sweeps stale, unwanted and excess warm containers and leaves exactly
   t.is(left.pooled.length, 2, 'exactly the pool size is left');
   t.true(left.pooled.every((c) => c.State === 'running'));
   t.true(gone.has(excess) || left.pooled.some((c) => c.Id === excess));
+  t.is(left.ready.length, 1, 'and exactly one kept for resets');
+  t.true(gone.has(excessReady) || left.ready.some((c) => c.Id === excessReady));
   t.deepEqual(await manager.listNodes(), []);
   // Pool size 0 turns the pool off: its prune sweeps every warm container.
   const off = testManager(namespace, { poolSize: 0, poolSpecs: [spec] });
   await off.pruneNodes();
   t.is((await containersOf(namespace)).pooled.length, 0);
+  t.is((await containersOf(namespace)).ready.length, 0);
 });
 
 test('a reset onto a warm container carries a partition; a node never faulted has no fault mark and its reset reads no faults; marks go with their node', async (t) => {
@@ -179,7 +190,7 @@ test('a reset onto a warm container carries a partition; a node never faulted ha
   t.deepEqual(await marks(), [a.nodeId, b.nodeId].sort(), 'partitioned nodes are marked');
   t.not(await ping(b.nodeId, a.nodeId), 0);
   await manager.warmUp();
-  const warm = (await containersOf(namespace)).pooled.map((c) => c.Id);
+  const warm = (await containersOf(namespace)).ready.map((c) => c.Id);
   let reset: Awaited<ReturnType<NodeManager['resetNode']>> | undefined;
   t.true((await agentExecs(async () => (reset = await manager.resetNode(b.nodeId)))) > 0, 'a marked node has its faults read');
   t.true(warm.includes(reset!.containerId), 'onto a warm container');

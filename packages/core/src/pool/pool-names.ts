@@ -25,9 +25,12 @@
  *   creates). So a claimer first creates the marker (the engine reserves names atomically: one claimer makes it),
  *   renames, and removes the marker only after its last rename; a stalled loser never gets that far. A marker left
  *   by a dead manager is swept once older than `pruneGraceMs`.
+ * - `nodes-<ns>.R.<id>`: pooled like `.P.`, but off the namespace's networks (left after its start): ready for a
+ *   reset, which would otherwise wait for it to leave them before it joins with the node's aliases and addresses.
+ *   Only resets claim it.
  * The upper-case letter keeps these apart from node names (`nodes-<ns>.N.<name>`), which hold none.
  */
-export type PoolNameKind = 'pooled' | 'claiming' | 'marker';
+export type PoolNameKind = 'pooled' | 'ready' | 'claiming' | 'marker';
 
 /** The record a claimed (or staged) container's name carries. */
 export interface NamedRecord {
@@ -39,14 +42,15 @@ export interface NamedRecord {
   resetAt?: string;
 }
 
-const MARK: Record<PoolNameKind, string> = { pooled: 'P', claiming: 'K', marker: 'X' };
+const MARK: Record<PoolNameKind, string> = { pooled: 'P', ready: 'R', claiming: 'K', marker: 'X' };
+const KIND_OF: Record<string, PoolNameKind> = { P: 'pooled', R: 'ready', K: 'claiming', X: 'marker' };
 const ID = 'n-[0-9a-f]{12}';
 const ASIDE = '(?:-replaced-[0-9a-f]{6})?';
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ms36 = (iso: string) => Date.parse(iso).toString(36);
 const iso36 = (s: string) => new Date(parseInt(s, 36)).toISOString();
 
-/** `nodes-<ns>.P.<id>` or `nodes-<ns>.K.<id>`: a warm container's name, pooled or claimed (see above). */
+/** `nodes-<ns>.P.<id>`, `.R.`, `.K.` or `.X.`: a warm container's name, pooled, ready, claimed, or its claim marker (see above). */
 export function poolNameOf(namespace: string, id: string, kind: PoolNameKind = 'pooled'): string {
   return `nodes-${namespace}.${MARK[kind]}.${id}`;
 }
@@ -63,8 +67,8 @@ export function parsePoolName(
   name: string,
 ): { kind: PoolNameKind; id: string } | { kind: 'node'; id: string; record: NamedRecord; aside: boolean } | undefined {
   const prefix = `^nodes-${escape(namespace)}\\.`;
-  const warm = new RegExp(`${prefix}([PKX])\\.(${ID})$`).exec(name);
-  if (warm) return { kind: warm[1] === 'P' ? 'pooled' : warm[1] === 'K' ? 'claiming' : 'marker', id: warm[2]! };
+  const warm = new RegExp(`${prefix}([PRKX])\\.(${ID})$`).exec(name);
+  if (warm) return { kind: KIND_OF[warm[1]!]!, id: warm[2]! };
   const m = new RegExp(`${prefix}C\\.(${ID})\\.([0-9a-z]+)\\.(\\d+)(?:\\.([0-9a-z]+))?(${ASIDE})$`).exec(name);
   if (!m) return undefined;
   const record: NamedRecord = { nodeId: m[1]!, createdAt: iso36(m[2]!), resets: Number(m[3]) };

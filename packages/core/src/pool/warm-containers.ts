@@ -16,6 +16,8 @@ export interface Pooled {
   id: string;
   name: string;
   image: string;
+  /** off the namespace's networks, for resets only (`.R.`, see `pool-names.ts`) */
+  ready?: boolean;
 }
 
 /** What making a warm container needs: the `WarmPool`'s collaborators. */
@@ -29,13 +31,14 @@ export interface WarmMaking {
 
 /**
  * Makes one warm container of `spec`: created on the namespace's networks with a node id of its own as
- * hostname and DNS alias, started, and kept under its pooled name. Mirrors `POST /containers/create`,
- * `/networks/{id}/connect` for extra segments, `/containers/{id}/start`; removed again when it does not run.
+ * hostname and DNS alias, started, and kept under its pooled name; one `ready` for a reset then leaves the
+ * networks (`.R.`). Mirrors `POST /containers/create`, `/networks/{id}/connect` for extra segments,
+ * `/containers/{id}/start` (and `/networks/{id}/disconnect`); removed again when it does not run.
  */
-export async function makeWarmContainer(deps: WarmMaking, key: string, spec: NodeSpec): Promise<Pooled> {
+export async function makeWarmContainer(deps: WarmMaking, key: string, spec: NodeSpec, ready = false): Promise<Pooled> {
   const { engine, config, images, networks, locks } = deps;
   const id = `n-${randomBytes(6).toString('hex')}`;
-  const name = poolNameOf(config.namespace, id);
+  const name = poolNameOf(config.namespace, id, ready ? 'ready' : 'pooled');
   await images.ensure(spec.image ?? config.defaultImage);
   const endpoints = await networks.endpointsFor(id, undefined, spec.networks);
   const labels = { ...specLabelsOf(spec, config.namespace), [LABELS.pool]: key };
@@ -46,11 +49,13 @@ export async function makeWarmContainer(deps: WarmMaking, key: string, spec: Nod
     await locks.runShared('addresses', () => engine.startContainer(containerId));
     const c = await engine.inspectContainer(containerId);
     if (c?.state !== 'running') throw new Error(`warm container exited at once (state: ${c?.state ?? 'removed'})`);
+    // A process of the container keeps running without a network; a reset joins it to the node's.
+    if (ready) await networks.detach(c);
   } catch (error) {
     await engine.removeContainer(containerId).catch(() => undefined);
     throw error;
   }
-  return { id: containerId, name, image: spec.image ?? config.defaultImage };
+  return { id: containerId, name, image: spec.image ?? config.defaultImage, ...(ready ? { ready } : {}) };
 }
 
 /**

@@ -19,9 +19,13 @@ import { parsePoolName, poolNameOf, recordNameOf, type NamedRecord } from './poo
 import { PoolWants } from './pool-wants.js';
 import { claimByRename, makeWarmContainer, removeWarmSafely, takeClaimMarker, type Pooled } from './warm-containers.js';
 
+/** Warm containers kept off the networks per pool key, for resets (`.R.`, see `pool-names.ts`), when the pool is on. */
+export const READY_PER_KEY = 1;
+
 /**
  * Warm nodes: per pool key (see `poolKeyOf`) up to `poolSize` containers made and started ahead of time, which a
- * create or reset claims instead of making one. The engine is the record (see `pool/pool-names.ts` for why the
+ * create or reset claims instead of making one, and `READY_PER_KEY` more that left the networks once started,
+ * which only resets claim (a reset onto one need not wait for it to leave them). The engine is the record (see `pool/pool-names.ts` for why the
  * name, not a label, says what a pooled container became); this class only remembers which pooled containers it
  * may try first. Refills run in the background, one container at a time, and wait while a create or reset of
  * this manager is under way, so that they never compete with a request for the engine.
@@ -92,7 +96,7 @@ export class WarmPool {
     const key = this.noteAsk(spec);
     if (!key || !this.enabled) return undefined;
     try {
-      for (let claimed = await this.claimOne(key); claimed; claimed = await this.claimOne(key)) {
+      for (let claimed = await this.claimOne(key, false); claimed; claimed = await this.claimOne(key, false)) {
         const { container, id, done } = claimed;
         try {
           const record: NamedRecord = { nodeId: id, createdAt: new Date().toISOString(), resets: 0 };
@@ -113,6 +117,16 @@ export class WarmPool {
     }
   }
 
+  /** How many free warm containers of a key this manager holds, ready ones (off the networks) or the others. */
+  private count(key: string, ready: boolean): number {
+    return (this.free.get(key) ?? []).filter((p) => !!p.ready === ready).length;
+  }
+
+  /** How many of a key the pool keeps: `poolSize` on the networks, `READY_PER_KEY` off them. */
+  private target(ready: boolean): number {
+    return ready ? READY_PER_KEY : this.config.poolSize;
+  }
+
   /** Whether a warm container of `spec` is free to claim now, as far as this manager knows (a claim may still lose it). */
   hasFree(spec: NodeSpec): boolean {
     const key = this.keyOf(spec);
@@ -120,7 +134,7 @@ export class WarmPool {
   }
 
   /**
-   * Claims a warm container of `spec` for a reset (`claimOne`): the caller moves the node onto it and renames it
+   * Claims a warm container of `spec` for a reset (`claimOne`), a ready one (off the networks) first: the caller moves the node onto it and renames it
    * to the node's record name (`swapOntoWarm`), then calls `done`.
    * @returns the claimed container as inspected, or undefined when none could be claimed (reset cold).
    */
@@ -128,7 +142,7 @@ export class WarmPool {
     const key = this.keyOf(spec);
     if (!key || !this.enabled || !this.wanted.has(key)) return undefined;
     try {
-      return await this.claimOne(key);
+      return await this.claimOne(key, true);
     } finally {
       this.refillSoon();
     }
@@ -139,8 +153,8 @@ export class WarmPool {
    * `.K.<id>` (see `pool-names.ts`: of all claimers exactly one succeeds; the others get 404, 400 or 409 and
    * try the next). Until `done`, this manager's sweeps leave it alone.
    */
-  private async claimOne(key: string): Promise<{ container: ContainerSummary; id: string; done(): void } | undefined> {
-    for (let pooled = this.take(key); pooled; pooled = this.take(key)) {
+  private async claimOne(key: string, forReset: boolean): Promise<{ container: ContainerSummary; id: string; done(): void } | undefined> {
+    for (let pooled = this.take(key, forReset); pooled; pooled = this.take(key, forReset)) {
       const id = pooled.name.slice(pooled.name.lastIndexOf('.') + 1);
       const release = await takeClaimMarker(this.engine, this.config.namespace, pooled);
       if (!release) continue; // another claimer has it
@@ -163,9 +177,14 @@ export class WarmPool {
     return undefined;
   }
 
-  private take(key: string): Pooled | undefined {
-    const pooled = this.free.get(key)?.shift();
-    if (pooled) this.metrics.poolSize(this.size);
+  /** Takes a free warm container of the key: for a create one on the networks, for a reset a ready one first. */
+  private take(key: string, forReset: boolean): Pooled | undefined {
+    const list = this.free.get(key) ?? [];
+    let i = forReset ? list.findIndex((p) => p.ready) : -1;
+    if (i < 0) i = list.findIndex((p) => !p.ready);
+    if (i < 0) return undefined;
+    const [pooled] = list.splice(i, 1);
+    this.metrics.poolSize(this.size);
     return pooled;
   }
 
@@ -201,16 +220,26 @@ export class WarmPool {
       });
   }
 
-  /** Fills every wanted key up to `poolSize`, one container at a time, waiting while requests are under way. */
+  /** The next warm container to make: a key short of its containers on the networks first, then of ready ones. */
+  private nextToMake(): { key: string; ready: boolean } | undefined {
+    for (const ready of [false, true]) {
+      const key = this.wanted.keys().find((k) => this.count(k, ready) < this.target(ready));
+      if (key) return { key, ready };
+    }
+    return undefined;
+  }
+
+  /** Fills every wanted key up to its targets, one container at a time, waiting while requests are under way. */
   private async refill(): Promise<void> {
     for (let failures = 0; this.enabled && failures < 3; ) {
-      const key = this.wanted.keys().find((k) => (this.free.get(k)?.length ?? 0) < this.config.poolSize);
-      if (!key) return;
+      const next = this.nextToMake();
+      if (!next) return;
+      const { key, ready } = next;
       while (this.busy > 0 && this.enabled) await new Promise((r) => setTimeout(r, 20));
       if (!this.enabled) return;
       try {
         await this.turns.runExclusive(async () => {
-          if ((this.free.get(key)?.length ?? 0) < this.config.poolSize) await this.makeOne(key, this.wanted.get(key)!);
+          if (this.count(key, ready) < this.target(ready)) await this.makeOne(key, this.wanted.get(key)!, ready);
         });
         failures = 0;
       } catch (error) {
@@ -221,16 +250,16 @@ export class WarmPool {
     }
   }
 
-  /** Fills up to `poolSize` now and waits for it (what `prune_nodes` does after sweeping). */
+  /** Fills up to its targets now and waits for it (what `prune_nodes` does after sweeping). */
   async fillNow(): Promise<void> {
     while (this.filling) await this.filling;
     await this.refill();
   }
 
   /** Makes one warm container of `spec` (`makeWarmContainer`) and keeps it, unless the pool closed meanwhile. */
-  private async makeOne(key: string, spec: NodeSpec): Promise<void> {
+  private async makeOne(key: string, spec: NodeSpec, ready: boolean): Promise<void> {
     const { engine, config, images, networks, locks } = this;
-    const pooled = await makeWarmContainer({ engine, config, images, networks, locks }, key, spec);
+    const pooled = await makeWarmContainer({ engine, config, images, networks, locks }, key, spec, ready);
     if (this.closed) {
       await this.engine.removeContainer(pooled.id).catch(() => undefined);
       return;
@@ -265,7 +294,7 @@ export class WarmPool {
     const warm = all
       .filter((c) => c.labels[LABELS.pool] !== undefined)
       .map((c) => ({ c, kind: parsePoolName(ns, c.name)?.kind }))
-      .filter(({ kind }) => kind === 'pooled' || kind === 'claiming')
+      .filter(({ kind }) => kind === 'pooled' || kind === 'ready' || kind === 'claiming')
       .sort((a, b) => a.c.createdAt.localeCompare(b.c.createdAt) || a.c.id.localeCompare(b.c.id));
     const keep = new Map<string, Pooled[]>();
     const seen = new Set<string>();
@@ -281,9 +310,10 @@ export class WarmPool {
       }
       const spec = readSpec(c);
       const list = keep.get(key) ?? [];
+      const ready = kind === 'ready';
       const good = c.state === 'running' && spec !== undefined && this.enabled && this.wanted.has(key) && this.keyOf(spec) === key;
-      if (good && list.length < this.config.poolSize) {
-        keep.set(key, [...list, { id: c.id, name: c.name, image: c.image }]);
+      if (good && list.filter((p) => !!p.ready === ready).length < this.target(ready)) {
+        keep.set(key, [...list, { id: c.id, name: c.name, image: c.image, ...(ready ? { ready } : {}) }]);
         continue;
       }
       const id = c.name.slice(c.name.lastIndexOf('.') + 1);
