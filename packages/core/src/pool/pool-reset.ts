@@ -71,7 +71,7 @@ export async function resetOntoWarm(deps: SwapDeps, pool: Pick<WarmPool, 'claimF
     const spec = specForReset(old);
     if (!claimed) {
       await Promise.all([leaving, carried]);
-      await putBack(deps, old, nodeId, spec);
+      await putBack(deps, listed, nodeId, spec);
       return undefined;
     }
     const staged = claimed.container;
@@ -83,13 +83,15 @@ export async function resetOntoWarm(deps: SwapDeps, pool: Pick<WarmPool, 'claimF
     const undo = async () => {
       await Promise.all([faults, carried]);
       await deps.engine.removeContainer(staged.id).catch(() => undefined);
-      await putBack(deps, old, nodeId, spec);
+      await putBack(deps, listed, nodeId, spec);
       claimed.done();
     };
     try {
       const [left] = await Promise.all([leaving, deps.networks.detach(staged)]);
       if (left) throw left;
-      await joinAs(deps, nodeId, staged, await deps.networks.endpointsFor(nodeId, undefined, spec.networks, deps.networks.addressesOf(old, spec.networks)));
+      // The addresses as listed: the inspect may come after the old container left its networks.
+      const addresses = deps.networks.addressesOf(listed, spec.networks);
+      await joinAs(deps, nodeId, staged, await deps.networks.endpointsFor(nodeId, undefined, spec.networks, addresses));
     } catch (error) {
       await undo();
       throw error;
