@@ -45,6 +45,29 @@ test('a spec sets its own limits within the operator maximums; past them it is r
   t.throws(() => testManager(namespace, { maxPidsLimit: 100 }), { instanceOf: ValidationError, message: /defaultPidsLimit: must be at most its maximum, 100/ });
 });
 
+test('a node with a user runs processes after resets, cold and onto a warm container: its records stay its own', async (t) => {
+  const spec = { user: '65534:65534', labels: testLabels() };
+  const ns = testNamespace('limits-user-reset');
+  const warm = testManager(ns, { poolSize: 1, poolSpecs: [spec] });
+  t.teardown(async () => {
+    await warm.close();
+    await sweepNamespace(ns);
+  });
+  for (const [how, m] of [['cold', manager], ['warm', warm]] as const) {
+    const node = await nodeFor(t, m, spec);
+    const first = await run(m, node.nodeId, 'id -u');
+    t.is(first.stdout, '65534\n', how);
+    for (let i = 0; i < 2; i++) {
+      if (how === 'warm') await warm.warmUp();
+      await m.resetNode(node.nodeId);
+      const again = await run(m, node.nodeId, 'id -u; stat -c %u /tmp/.nodes/processes');
+      t.like(again.record, { status: 'exited', exitCode: 0 }, `${how} reset ${i + 1}`);
+      t.is(again.stdout, '65534\n65534\n', `${how} reset ${i + 1}: the carried records are the user's`);
+    }
+    t.like(await m.getProcess(node.nodeId, first.record.processId), { status: 'exited', exitCode: 0 }, 'the first record was carried');
+  }
+});
+
 test('a node runs as the spec\'s user, its processes too', async (t) => {
   const node = await nodeFor(t, manager, { user: '1000:1000' });
   t.is((await docker.getContainer(node.containerId).inspect()).Config.User, '1000:1000');

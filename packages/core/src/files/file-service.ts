@@ -17,6 +17,7 @@ import {
   type FileListing,
   type WriteFileOptions,
 } from '../schemas/files.js';
+import { ownerOf } from '../node/node-user.js';
 import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
 import { parseListing } from './listing.js';
@@ -247,16 +248,4 @@ function readOnly(error: unknown, nodeId: string, path: string): unknown {
     return new ValidationError(`"${path}" on node "${nodeId}" is on a read-only filesystem`);
   }
   return error;
-}
-
-/**
- * Who owns what a write makes, from a node spec's `user` (`uid`, `uid:gid`, `name`, `name:group`): numeric ids
- * go in the tar's headers as they are (gid 0 when none is given, as Docker runs such a user); a name is looked up
- * by the engine in the node's `/etc/passwd` (`copyUIDGID`, `docker cp -a`); no user is root.
- */
-function ownerOf(user: string | undefined): { uid: number; gid: number; byName: boolean } {
-  const numeric = user === undefined ? undefined : /^(\d+)(?::(\d+))?$/.exec(user);
-  if (user === undefined) return { uid: 0, gid: 0, byName: false };
-  if (numeric) return { uid: Number(numeric[1]), gid: Number(numeric[2] ?? 0), byName: false };
-  return { uid: 0, gid: 0, byName: true };
 }

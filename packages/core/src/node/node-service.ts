@@ -228,7 +228,7 @@ export class NodeService {
         // The old container leaves its networks just before (which frees its host ports too), so that the new one
         // can take its addresses and ports.
         async (newId) => {
-          unended = await carryProcessRecords(this.carry, nodeId, old.id, newId);
+          unended = await carryProcessRecords(this.carry, nodeId, old.id, newId, spec.user);
           await this.networks.detach(old);
         },
         // Addresses and engine-picked host ports are pinned to what the old container had.

@@ -57,7 +57,7 @@ export async function resetOntoWarm(deps: SwapDeps, pool: Pick<WarmPool, 'claimF
     const leaving = settled(deps.networks.detach(listed));
     const claim = pool.claimForReset(specOf(listed));
     // The records are read from the old container beside the claim, and copied into the claimed one meanwhile.
-    const carried = carryProcessRecords(deps.carry, nodeId, listed.id, claim.then((c) => c?.container.id, () => undefined));
+    const carried = carryProcessRecords(deps.carry, nodeId, listed.id, claim.then((c) => c?.container.id, () => undefined), specOf(listed).user);
     const [inspected, claimed] = await Promise.all([
       // Without it the listing serves (a pooled spec has no env values to take from the old container's config).
       deps.engine.inspectContainer(listed.id).catch(() => undefined),

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract, pack } from 'tar-stream';
 import type { ContainerEngine } from '../engine/container-engine.js';
 import type { Logger } from '../logger.js';
+import { ownerOf } from '../node/node-user.js';
 import { MARK_LOST_SCRIPT, MAX_RECORD_FILE_BYTES } from './node-scripts.js';
 
 /** What carrying process records across a reset needs. */
@@ -25,11 +26,17 @@ const STREAM_FILES = new Set(['stdout', 'stderr']);
  * node's process history. Only data crosses: regular files of the record layout (`meta`, `start`, `end`,
  * markers, `stdout`, `stderr`) within their size bounds, written as plain non-executable files; anything else a
  * process left in the state directory (scripts, links, FIFOs, other files) stays behind. Best effort: a
- * failure is logged, not thrown. Returns whether a carried process had not ended (then `markProcessesLost` has
+ * failure is logged, not thrown. What it writes belongs to the node's `user` (its spec's; root without one). Returns whether a carried process had not ended (then `markProcessesLost` has
  * work to do), true when the carry failed. `newId` may be a promise (undefined: no new container after all, and
  * nothing is copied): the old container's archive is asked for at once, beside whatever finds the new one.
  */
-export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId: string, newId: string | Promise<string | undefined>): Promise<boolean> {
+export async function carryProcessRecords(
+  deps: CarryDeps,
+  nodeId: string,
+  oldId: string,
+  newId: string | Promise<string | undefined>,
+  user: string | undefined,
+): Promise<boolean> {
   const seen = new Set<string>();
   const ended = new Set<string>();
   try {
@@ -42,12 +49,14 @@ export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId
       return false;
     }
     const base = posix.basename(deps.stateDir);
+    // The node's user owns its records, as it did in the old container: its processes write there.
+    const { uid, gid, byName } = ownerOf(user);
     const out = pack();
     const dirs = new Set<string>();
     const dir = (name: string) => {
       if (dirs.has(name)) return;
       dirs.add(name);
-      out.entry({ name, type: 'directory', mode: 0o755 });
+      out.entry({ name, type: 'directory', mode: 0o755, uid, gid });
     };
     const filter = extract();
     filter.on('entry', (header, stream, next) => {
@@ -66,11 +75,11 @@ export async function carryProcessRecords(deps: CarryDeps, nodeId: string, oldId
       const chunks: Buffer[] = [];
       stream.on('data', (b: unknown) => chunks.push(b as Buffer));
       stream.on('end', () => {
-        out.entry({ name: header.name, type: 'file', mode: 0o644 }, Buffer.concat(chunks), next);
+        out.entry({ name: header.name, type: 'file', mode: 0o644, uid, gid }, Buffer.concat(chunks), next);
       });
     });
     filter.on('finish', () => out.finalize());
-    const copied = deps.engine.copyIn(target, posix.dirname(deps.stateDir), out as unknown as NodeJS.ReadableStream);
+    const copied = deps.engine.copyIn(target, posix.dirname(deps.stateDir), out as unknown as NodeJS.ReadableStream, { asContainerUser: byName });
     await pipeline(tar, filter);
     await copied;
     return [...seen].some((id) => !ended.has(id));
