@@ -5,7 +5,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { LABELS, WrongStateError, type NodeInfo } from '@nodes/core';
-import { TEST_IMAGE, docker, execIn, networksOfNamespace, nodeFor, testLabels, testManager, useEngine } from '../helpers/engine.js';
+import { TEST_IMAGE, docker, execIn, networksOfNamespace, nodeFor, sweepNamespace, testLabels, testManager, testNamespace, useEngine } from '../helpers/engine.js';
 
 const { namespace, manager } = useEngine(test, 'faults');
 const MAIN = fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
@@ -90,6 +90,29 @@ test('partition [a,b] | [c] cuts a-c and b-c while a-b talks; it survives a SIGK
   t.true(pruned.removed.some((r: { reason: string }) => r.reason === 'unused_helper'), 'the agent goes with the last node');
   t.deepEqual(await networksOfNamespace(ns), []);
   t.deepEqual(await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.namespace}=${ns}`] }) }), []);
+});
+
+test('a partition set while a node has its first reset holds on both sides, cold and onto a warm container', async (t) => {
+  const spec = { labels: testLabels() };
+  const ns = testNamespace('faults-race');
+  const warm = testManager(ns, { poolSize: 1, poolSpecs: [spec] });
+  t.teardown(async () => {
+    await warm.close();
+    await sweepNamespace(ns);
+  });
+  for (const [how, m] of [['cold', manager], ['warm', warm]] as const) {
+    const peer = await nodeFor(t, m, spec);
+    for (let round = 0; round < 2; round++) {
+      const fresh = await nodeFor(t, m, spec);
+      await m.warmUp();
+      // Together: the partition waits for the reset, or the reset for the partition, never a half of each.
+      await Promise.all([m.resetNode(fresh.nodeId), m.partitionNodes({ groups: [[fresh.nodeId], [peer.nodeId]] })]);
+      const now = await m.getNode(fresh.nodeId);
+      t.deepEqual(now.faults?.partitionedFrom, [peer.nodeId], `${how} ${round}: the reset node holds its side`);
+      t.not(await ping(now.containerId, peer.nodeId), 0, `${how} ${round}: and cannot reach its peer`);
+      await m.healNodes();
+    }
+  }
 });
 
 test('set_link delay_ms 100 shows in ping times, clear_link removes it; loss 100% drops everything', async (t) => {

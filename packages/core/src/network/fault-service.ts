@@ -4,6 +4,7 @@ import { NodeNotFoundError, WrongStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NodeService } from '../node/node-service.js';
 import { LinkSchema, PartitionSchema, type Link, type LinkInput, type NodeFaults, type Partition } from '../schemas/faults.js';
+import type { NodeInfo } from '../schemas/node.js';
 import { parseInput } from '../schemas/parse.js';
 import { TOKENS } from '../tokens.js';
 import type { NodesConfig } from '../config.js';
@@ -49,6 +50,17 @@ export class FaultService {
     return { nodeId, pid: c.pid, ips: ipsOf(c), image: c.image };
   }
 
+  /**
+   * Runs `fn` holding the shared locks of these nodes (in id order, so that two callers never wait on each
+   * other): a reset of one of them (which reads and carries its faults, and holds its lock alone) comes wholly
+   * before or after, so that a fault is never set on a container the reset is leaving.
+   */
+  private withNodes<T>(nodeIds: string[], fn: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = [...new Set(nodeIds)].sort();
+    if (first === undefined) return fn();
+    return this.nodes.withSharedNodeLock(first, () => this.withNodes(rest, fn));
+  }
+
   /** Marks nodes as ones that may hold faults (`fault-marks.ts`), before any of their faults is set. */
   private async mark(placed: Placed[]): Promise<void> {
     await Promise.all(placed.map((p) => markFaulted(this.engine, this.config.namespace, p.nodeId, p.image)));
@@ -72,6 +84,10 @@ export class FaultService {
   async partition(input: unknown): Promise<Partition> {
     const { groups } = parseInput(PartitionSchema, input, 'partition');
     const ids = await Promise.all(groups.map((g) => Promise.all(g.map((ref) => this.nodes.resolveId(ref)))));
+    return this.withNodes(ids.flat(), () => this.partitionPlaced(ids));
+  }
+
+  private async partitionPlaced(ids: string[][]): Promise<Partition> {
     const placedGroups = await Promise.all(ids.map((g) => Promise.all(g.map((id) => this.place(id)))));
     const all = placedGroups.flat();
     const [current] = await Promise.all([this.blocked(all), this.mark(all)]);
@@ -92,6 +108,10 @@ export class FaultService {
   /** Lifts every partition of the namespace's running nodes (one agent exec). @returns the node ids healed. */
   async heal(): Promise<string[]> {
     const running = (await this.nodes.list()).filter((n) => n.state === 'running' || n.state === 'paused');
+    return this.withNodes(running.map((n) => n.nodeId), () => this.healPlaced(running));
+  }
+
+  private async healPlaced(running: NodeInfo[]): Promise<string[]> {
     const placed = (await Promise.all(running.map((n) => this.place(n.nodeId).catch(() => undefined)))).filter((p): p is Placed => !!p);
     if (placed.length > 0) await this.agent.run('partition', ['set', ...placed.map((p) => `${p.pid}=`)], 'healing partitions');
     this.logger.info({ nodes: placed.length }, 'partitions healed');
@@ -106,10 +126,12 @@ export class FaultService {
   async setLink(nodeRef: string, input: LinkInput): Promise<Link> {
     const link = parseInput(LinkSchema, input, 'link');
     const nodeId = await this.nodes.resolveId(nodeRef);
-    const placed = await this.place(nodeId);
-    const { pid } = placed;
-    await this.mark([placed]);
-    await this.agent.run('link', ['set', String(pid), String(link.delayMs), String(link.jitterMs), String(link.lossPercent), String(link.rateKbit)], `setting the link of node "${nodeId}"`);
+    await this.withNodes([nodeId], async () => {
+      const placed = await this.place(nodeId);
+      await this.mark([placed]);
+      const values = [link.delayMs, link.jitterMs, link.lossPercent, link.rateKbit].map(String);
+      await this.agent.run('link', ['set', String(placed.pid), ...values], `setting the link of node "${nodeId}"`);
+    });
     this.logger.info({ nodeId, ...link }, 'link faults set');
     return link;
   }
@@ -117,8 +139,10 @@ export class FaultService {
   /** Lifts a node's link faults. Idempotent. */
   async clearLink(nodeRef: string): Promise<void> {
     const nodeId = await this.nodes.resolveId(nodeRef);
-    const { pid } = await this.place(nodeId);
-    await this.agent.run('link', ['clear', String(pid)], `clearing the link of node "${nodeId}"`);
+    await this.withNodes([nodeId], async () => {
+      const { pid } = await this.place(nodeId);
+      await this.agent.run('link', ['clear', String(pid)], `clearing the link of node "${nodeId}"`);
+    });
   }
 
   /**
