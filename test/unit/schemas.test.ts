@@ -1,5 +1,5 @@
 import test from 'ava';
-import { NodeSpecSchema, ProcessConfigSchema, ValidationError, parseInput, SignalSchema } from '@nodes/core';
+import { FilePathSchema, NodeSpecSchema, ProcessConfigSchema, ValidationError, parseInput, SignalSchema } from '@nodes/core';
 
 test('a node spec may be empty, as the spec\'s create_node has no args', (t) => {
   t.deepEqual(parseInput(NodeSpecSchema, {}, 'node spec'), {});
@@ -47,4 +47,10 @@ test('an image must be a reference and a command at most 64 KiB, refused before 
     instanceOf: ValidationError,
     message: /command: must be a shell command line \(string\) or an argv array of strings/,
   });
+});
+
+test('a file path with a part over 255 bytes is the caller\'s mistake, before the engine is asked', (t) => {
+  t.throws(() => parseInput(FilePathSchema, `/tmp/${'a'.repeat(256)}`, 'file path'), { instanceOf: ValidationError, message: /no part over 255 bytes/ });
+  t.throws(() => parseInput(FilePathSchema, `/${'é'.repeat(128)}/x`, 'file path'), { instanceOf: ValidationError, message: /no part over 255 bytes/ });
+  t.is(parseInput(FilePathSchema, `/tmp/${'a'.repeat(255)}`, 'file path'), `/tmp/${'a'.repeat(255)}`);
 });

@@ -4,9 +4,12 @@ import { z } from 'zod';
 /** Where files never go: kernel filesystems, whose writes through the archive API land nowhere a process sees. */
 const KERNEL_DIRS = ['/proc', '/sys', '/dev'];
 
+/** The longest name of one path part Linux filesystems take (`NAME_MAX`, bytes). */
+export const MAX_FILE_NAME_BYTES = 255;
+
 /**
  * A file's path in a node: absolute, normalized (no `.`, `..` or `//` parts), not `/`, no NUL, at most 4096
- * bytes, and not under `/proc`, `/sys` or `/dev`.
+ * bytes with no part over `MAX_FILE_NAME_BYTES` (255), and not under `/proc`, `/sys` or `/dev`.
  */
 export const FilePathSchema = z
   .string()
@@ -14,6 +17,7 @@ export const FilePathSchema = z
   .refine((p) => p.startsWith('/'), 'must be an absolute path (starting with "/")')
   .refine((p) => !p.includes('\0'), 'must not contain NUL bytes')
   .refine((p) => Buffer.byteLength(p) <= 4096, 'must be at most 4096 bytes')
+  .refine((p) => p.split('/').every((part) => Buffer.byteLength(part) <= MAX_FILE_NAME_BYTES), `must have no part over ${MAX_FILE_NAME_BYTES} bytes`)
   .refine((p) => posix.normalize(p) === p.replace(/\/$/, '') || posix.normalize(p) === p, 'must be normalized: no ".", ".." or empty parts')
   .refine((p) => !KERNEL_DIRS.some((d) => p === d || p.startsWith(`${d}/`)), 'must not be under /proc, /sys or /dev')
   .transform((p) => (p.length > 1 ? p.replace(/\/$/, '') : p));
