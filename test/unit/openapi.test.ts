@@ -91,3 +91,13 @@ test('real answers validate against the document: requests, successes and failur
   // A result that breaks its schema is caught: the check is not vacuous.
   t.notDeepEqual(check('get_node_response', { request: {}, result: { status: 'success', message: 'x', node_id: nodeId, node: { state: 'flying' } } }), []);
 });
+
+test('the raw file routes are documented, their query from the route\'s own schema', async (t) => {
+  const doc = await documentOf(await serve(t));
+  const files = doc.paths['/nodes/{node_id}/files'];
+  t.truthy(files?.get.responses['200'].content['application/octet-stream']);
+  t.truthy(files?.put.requestBody.content['application/octet-stream']);
+  const params = Object.fromEntries((files?.parameters as Array<{ name: string; in: string; required: boolean; schema: Record<string, unknown> }>).map((p) => [p.name, p]));
+  t.like(params, { node_id: { in: 'path', required: true }, path: { in: 'query', required: true }, mode: { in: 'query', required: false }, create_parents: { in: 'query' } });
+  t.deepEqual([...(params.create_parents?.schema.enum as string[])].sort(), ['0', '1', 'false', 'true']);
+});

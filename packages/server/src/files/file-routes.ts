@@ -6,7 +6,8 @@ import { RequestError } from '../middleware/errors.js';
 /** The route of a node's files: `?path=` names the file. */
 export const FILES_ROUTE = '/nodes/:node_id/files';
 
-const QuerySchema = z.object({
+/** The query of the files route: `path` (absolute), and for a PUT `mode` (octal bits) and `create_parents`. */
+export const FileQuerySchema = z.object({
   path: z.string().min(1),
   mode: z
     .string()
@@ -24,7 +25,7 @@ const QuerySchema = z.object({
  */
 export async function downloadFile(core: NodeManager, ctx: Context): Promise<void> {
   const nodeId = await core.resolveNodeId(parseInput(NodeRefSchema, ctx.params.node_id, 'node id'));
-  const query = parseInput(QuerySchema, ctx.query, 'query');
+  const query = parseInput(FileQuerySchema, ctx.query, 'query');
   const { info, stream } = await core.readFileStream(nodeId, query.path);
   ctx.status = 200;
   ctx.type = 'application/octet-stream';
@@ -40,7 +41,7 @@ export async function downloadFile(core: NodeManager, ctx: Context): Promise<voi
  */
 export async function uploadFile(core: NodeManager, ctx: Context): Promise<void> {
   const nodeId = await core.resolveNodeId(parseInput(NodeRefSchema, ctx.params.node_id, 'node id'));
-  const query = parseInput(QuerySchema, ctx.query, 'query');
+  const query = parseInput(FileQuerySchema, ctx.query, 'query');
   const length = ctx.request.length;
   if (length === undefined) throw new RequestError('a file upload needs a Content-Length header', 411);
   const file = await core.writeFileStream(nodeId, query.path, ctx.req, length, {

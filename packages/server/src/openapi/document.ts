@@ -3,6 +3,7 @@ import { NODE_ERROR_CODES, OutputEncodingSchema } from '@nodes/core';
 import { httpStatusOf } from '../middleware/errors.js';
 import { METHODS, type RpcMethod } from '../rpc/methods.js';
 import { WireProcessSchema } from '../rpc/wire.js';
+import { FileQuerySchema } from '../files/file-routes.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -138,6 +139,38 @@ export function openApiDocument(options: { version?: string } = {}): Record<stri
               description: 'events `stdout`/`stderr` (LogChunkEvent), then `end` (LogEndEvent) or `error` (LogErrorEvent)',
               content: { 'text/event-stream': { schema: { type: 'string' } } },
               'x-events': { stdout: ref('LogChunkEvent'), stderr: ref('LogChunkEvent'), end: ref('LogEndEvent'), error: ref('LogErrorEvent') },
+            },
+            ...failureResponses(),
+          },
+        },
+      },
+      '/nodes/{node_id}/files': {
+        parameters: [
+          { name: 'node_id', in: 'path', required: true, schema: { type: 'string' }, description: 'a node id or name' },
+          ...Object.entries(FileQuerySchema.shape).map(([name, schema]) => ({
+            name,
+            in: 'query',
+            required: name === 'path',
+            schema: jsonSchemaOf(schema, 'input'),
+            ...(name === 'path' ? {} : { description: 'for a PUT' }),
+          })),
+        ],
+        get: {
+          operationId: 'readFileRaw',
+          summary: "A file's exact bytes, streamed; its mode (octal) in `X-File-Mode`",
+          responses: { '200': { description: 'the file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, ...failureResponses() },
+        },
+        put: {
+          operationId: 'writeFileRaw',
+          summary: 'Writes the body, exactly, streamed into the node (needs Content-Length; atomic as write_file)',
+          requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          responses: {
+            '200': {
+              description: 'written',
+              content: json({
+                type: 'object',
+                properties: { node_id: { type: 'string' }, file: { type: 'object', properties: { path: { type: 'string' }, size_bytes: { type: 'integer' }, mode: { type: 'integer' } } } },
+              }),
             },
             ...failureResponses(),
           },
