@@ -31,11 +31,12 @@ export interface WarmMaking {
 
 /**
  * Makes one warm container of `spec`: created on the namespace's networks with a node id of its own as
- * hostname and DNS alias, started, and kept under its pooled name. One `ready` for a reset (`.R.`) leaves the
- * network before its start instead (created on it, as only a container on a user-defined network may join
- * others later), so it starts with its loopback alone and the node's networks it joins are its first
- * interfaces (`eth0`…), as in a node made cold. Mirrors `POST /containers/create`, `/networks/{id}/connect` for
- * extra segments (or `/networks/{id}/disconnect`), `/containers/{id}/start`; removed again when it does not run.
+ * hostname and DNS alias, started, and kept under its pooled name. One `ready` for a reset (`.R.`) then leaves
+ * the networks. Not before its start: a container that starts without a network pays for its first connect
+ * (the engine sets up its DNS resolver then: 100 ms instead of 30 here), which would be the reset's; the price
+ * is the interface's name, `eth1` once the reset joins it to the node's network, as Docker numbers a
+ * container's interfaces as they come. Mirrors `POST /containers/create`, `/networks/{id}/connect` for extra
+ * segments, `/containers/{id}/start` (and `/networks/{id}/disconnect`); removed again when it does not run.
  */
 export async function makeWarmContainer(deps: WarmMaking, key: string, spec: NodeSpec, ready = false): Promise<Pooled> {
   const { engine, config, images, networks, locks } = deps;
@@ -46,12 +47,12 @@ export async function makeWarmContainer(deps: WarmMaking, key: string, spec: Nod
   const labels = { ...specLabelsOf(spec, config.namespace), [LABELS.pool]: key };
   const containerId = await engine.createContainer(containerOptionsOf(spec, config, { name, hostname: id, labels, network: endpoints[0] }));
   try {
-    if (ready) await engine.disconnectNetwork(containerId, endpoints[0]!.network);
-    else await networks.attach(containerId, endpoints.slice(1));
+    await networks.attach(containerId, endpoints.slice(1));
     // Shared with creates, never during a reset's move of its addresses (see `NodeService.createAndStart`).
     await locks.runShared('addresses', () => engine.startContainer(containerId));
     const c = await engine.inspectContainer(containerId);
     if (c?.state !== 'running') throw new Error(`warm container exited at once (state: ${c?.state ?? 'removed'})`);
+    if (ready) await networks.detach(c);
   } catch (error) {
     await engine.removeContainer(containerId).catch(() => undefined);
     throw error;
