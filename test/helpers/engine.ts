@@ -39,6 +39,26 @@ export function testManager(namespace: string, options: NodesOptions = {}): Node
   return createNodeManager({ namespace, defaultImage: TEST_IMAGE, pullPolicy: 'never', networkLabels: runLabels(), ...(networkPool ? { networkPool } : {}), ...options });
 }
 
+/**
+ * A manager with a warm pool of `size` for `spec` in a namespace of its own (named after `file`), closed and
+ * swept when the test ends.
+ */
+export function pooledManager(
+  t: ExecutionContext,
+  file: string,
+  spec: { labels: Record<string, string> },
+  size = 1,
+  options: NodesOptions = {},
+): { namespace: string; manager: NodeManager } {
+  const namespace = testNamespace(file);
+  const manager = testManager(namespace, { poolSize: size, poolSpecs: [spec], ...options });
+  t.teardown(async () => {
+    await manager.close();
+    await sweepNamespace(namespace);
+  });
+  return { namespace, manager };
+}
+
 /** Fails fast, with a clear message, when no engine answers. */
 export async function requireEngine(): Promise<void> {
   try {

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { LABELS, WrongStateError, type NodeInfo } from '@nodes/core';
-import { TEST_IMAGE, docker, execIn, networksOfNamespace, nodeFor, sweepNamespace, testLabels, testManager, testNamespace, useEngine } from '../helpers/engine.js';
+import { TEST_IMAGE, docker, execIn, networksOfNamespace, nodeFor, pooledManager, testLabels, testManager, useEngine } from '../helpers/engine.js';
 
 const { namespace, manager } = useEngine(test, 'faults');
 const MAIN = fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
@@ -94,12 +94,7 @@ test('partition [a,b] | [c] cuts a-c and b-c while a-b talks; it survives a SIGK
 
 test('a partition set while a node has its first reset holds on both sides, cold and onto a warm container', async (t) => {
   const spec = { labels: testLabels() };
-  const ns = testNamespace('faults-race');
-  const warm = testManager(ns, { poolSize: 1, poolSpecs: [spec] });
-  t.teardown(async () => {
-    await warm.close();
-    await sweepNamespace(ns);
-  });
+  const { manager: warm } = pooledManager(t, 'faults-race', spec);
   for (const [how, m] of [['cold', manager], ['warm', warm]] as const) {
     const peer = await nodeFor(t, m, spec);
     for (let round = 0; round < 2; round++) {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { LABELS, LimitExceededError, ValidationError, type NodeManager } from '@nodes/core';
 import { createApp } from '@nodes/server';
-import { containersOfNode, docker, nodeFor, sweepNamespace, testLabels, testManager, testNamespace, useEngine } from '../helpers/engine.js';
+import { containersOfNode, docker, nodeFor, pooledManager, sweepNamespace, testLabels, testManager, testNamespace, useEngine } from '../helpers/engine.js';
 
 const MiB = 1024 * 1024;
 const { namespace, manager } = useEngine(test, 'limits');
@@ -47,12 +47,7 @@ test('a spec sets its own limits within the operator maximums; past them it is r
 
 test('a node with a user runs processes after resets, cold and onto a warm container: its records stay its own', async (t) => {
   const spec = { user: '65534:65534', labels: testLabels() };
-  const ns = testNamespace('limits-user-reset');
-  const warm = testManager(ns, { poolSize: 1, poolSpecs: [spec] });
-  t.teardown(async () => {
-    await warm.close();
-    await sweepNamespace(ns);
-  });
+  const { manager: warm } = pooledManager(t, 'limits-user-reset', spec);
   for (const [how, m] of [['cold', manager], ['warm', warm]] as const) {
     const node = await nodeFor(t, m, spec);
     const first = await run(m, node.nodeId, 'id -u');

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { LABELS, type NodeManager, type NodesOptions } from '@nodes/core';
-import { docker, execIn, requireEngine, sweepNamespace, testLabels, testManager, testNamespace } from '../helpers/engine.js';
+import { docker, execIn, pooledManager, requireEngine, testLabels, testManager } from '../helpers/engine.js';
 
 test.before(requireEngine);
 
@@ -8,14 +8,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A namespace of its own with a warm pool of `size` for the test-labelled spec, swept after the test. */
 function pooled(t: ExecutionContext, size: number, options: NodesOptions = {}): { namespace: string; manager: NodeManager; spec: { labels: Record<string, string> } } {
-  const namespace = testNamespace(`pool-${t.title.slice(0, 12)}`);
   const spec = { labels: testLabels() };
-  const manager = testManager(namespace, { poolSize: size, poolSpecs: [spec], ...options });
-  t.teardown(async () => {
-    await manager.close();
-    await sweepNamespace(namespace);
-  });
-  return { namespace, manager, spec };
+  return { ...pooledManager(t, `pool-${t.title.slice(0, 12)}`, spec, size, options), spec };
 }
 
 /** The namespace's containers as the engine lists them, by what their names say. */
