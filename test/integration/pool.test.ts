@@ -185,6 +185,8 @@ test('a reset onto a warm container carries a partition; a node never faulted ha
 
   await manager.partitionNodes({ groups: [[a.nodeId], [b.nodeId]] });
   t.deepEqual(await marks(), [a.nodeId, b.nodeId].sort(), 'partitioned nodes are marked');
+  const [mark] = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.faultsOf}=${a.nodeId}`] }) });
+  t.like(mark?.Labels, spec.labels, "a mark carries its node's own labels (a test run's, here)");
   t.not(await ping(b.nodeId, a.nodeId), 0);
   await manager.warmUp();
   const warm = (await containersOf(namespace)).ready.map((c) => c.Id);

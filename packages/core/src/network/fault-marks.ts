@@ -1,6 +1,7 @@
 import type { ContainerEngine, ContainerSummary } from '../engine/container-engine.js';
 import { ConflictError } from '../errors.js';
 import { LABELS, namespaceSelector } from '../node/labels.js';
+import { RESERVED_LABEL_PREFIX } from '../schemas/node.js';
 
 /**
  * Fault marks: which nodes may hold network faults (partitions, link faults), so that only those pay for reading
@@ -27,17 +28,20 @@ export function isFaultMark(container: ContainerSummary, nodeId?: string): boole
 
 /**
  * Marks a node as one that may hold faults (idempotent: a mark already there is fine). `image` is one the engine
- * has (the node's own): a container cannot be created without one, and this one is never started.
+ * has (the node's own): a container cannot be created without one, and this one is never started. `labels`: the
+ * node's own (its spec's), which the mark carries too, so that whatever selects the node's containers by them
+ * (a test run's sweep) finds its mark.
  * Mirrors `POST /containers/create`.
  * @throws {EngineUnavailableError} when the engine does not answer.
  */
-export async function markFaulted(engine: ContainerEngine, namespace: string, nodeId: string, image: string): Promise<void> {
+export async function markFaulted(engine: ContainerEngine, namespace: string, nodeId: string, image: string, labels: Record<string, string> = {}): Promise<void> {
+  const own = Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith(RESERVED_LABEL_PREFIX)));
   try {
     await engine.createContainer({
       name: faultMarkNameOf(namespace, nodeId),
       image,
       env: {},
-      labels: { ...namespaceSelector(namespace), [LABELS.role]: FAULTS_ROLE, [LABELS.faultsOf]: nodeId },
+      labels: { ...own, ...namespaceSelector(namespace), [LABELS.role]: FAULTS_ROLE, [LABELS.faultsOf]: nodeId },
       cmd: ['true'],
     });
   } catch (error) {

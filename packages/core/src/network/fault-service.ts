@@ -12,12 +12,13 @@ import { NetworkAgent } from './agent.js';
 import { byPid } from './agent-output.js';
 import { markFaulted } from './fault-marks.js';
 
-/** A running node as faults need it: its id, its main process's pid on the host, its addresses and image. */
+/** A running node as faults need it: its id, its main process's pid on the host, its addresses, image and labels. */
 interface Placed {
   nodeId: string;
   pid: number;
   ips: string[];
   image: string;
+  labels: Record<string, string>;
 }
 
 const ipsOf = (c: ContainerSummary): string[] => (c.networks ?? []).map((n) => n.ipv4Address).filter((ip) => ip !== '');
@@ -47,7 +48,7 @@ export class FaultService {
     if ((c.state !== 'running' && c.state !== 'paused') || !c.pid) {
       throw new WrongStateError(`node "${nodeId}" is not running (state: ${c.state}); network faults need a running node`);
     }
-    return { nodeId, pid: c.pid, ips: ipsOf(c), image: c.image };
+    return { nodeId, pid: c.pid, ips: ipsOf(c), image: c.image, labels: c.labels };
   }
 
   /**
@@ -63,7 +64,7 @@ export class FaultService {
 
   /** Marks nodes as ones that may hold faults (`fault-marks.ts`), before any of their faults is set. */
   private async mark(placed: Placed[]): Promise<void> {
-    await Promise.all(placed.map((p) => markFaulted(this.engine, this.config.namespace, p.nodeId, p.image)));
+    await Promise.all(placed.map((p) => markFaulted(this.engine, this.config.namespace, p.nodeId, p.image, p.labels)));
   }
 
   /** The addresses each of these nodes blocks now, by pid. */
