@@ -94,6 +94,9 @@ printf '@started %s %s\n' "$child" "$started"
 if [ "$page" -gt 0 ]; then exec < /dev/null 2> /dev/null; else exec < /dev/null > /dev/null 2>&1; fi
 wait "$child"
 code=$?
+# The end's time is the command's; taken before the readers are waited for (in dash a fork, which gives them time).
+now_ms "$clock"
+ended=$now
 # The FIFOs are open at both ends by now (the command could not start before): their names can go.
 rm -f "$d/out.fifo" "$d/err.fifo" > /dev/null 2>&1 &
 # Let the readers copy what the command wrote before it ended; a background child that keeps the FIFOs open
@@ -120,8 +123,7 @@ if [ "$code" = 137 ]; then
   oom_kills
   [ "$ooms" -gt "$ooms_before" ] && oom=' oom_killed'
 fi
-now_ms "$clock"
-printf '%s %s %s%s\n' "$code" "$now" "$reason" "$oom" > "$d/end.tmp" && mv -f "$d/end.tmp" "$d/end"
+printf '%s %s %s%s\n' "$code" "$ended" "$reason" "$oom" > "$d/end.tmp" && mv -f "$d/end.tmp" "$d/end"
 [ -n "$watchdog" ] && kill "$watchdog" 2> /dev/null
 [ "$page" -gt 0 ] && print_logs "$state/processes" "$id" 0 "$page" 0 "$page" "$max_file" "$total"
 exit "$code"
