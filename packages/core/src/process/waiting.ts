@@ -1,4 +1,4 @@
-import { LimitExceededError, TimeoutError } from '../errors.js';
+import { LimitExceededError, ProcessNotFoundError, TimeoutError } from '../errors.js';
 import type { ExecAnswer, LogsQuery, ProcessLogs, ProcessRecord } from '../schemas/process.js';
 import type { ExecTracker } from './exec-tracker.js';
 
@@ -100,9 +100,13 @@ export async function waitForEnd(ctx: WaitContext, nodeId: string, processId: st
     try {
       // The first read always completes (so an unknown process is reported as such); later ones are cut at the deadline.
       const read = first ? ctx.get(nodeId, processId) : withDeadline(ctx.get(nodeId, processId), deadline, timedOut);
-      // A node at its memory limit cannot run the read; the engine's exec_die still tells when the process ends.
+      // A node at its memory limit cannot run the read (or runs it without its output); the engine's exec_die
+      // still tells when the process ends. So a process this manager started, whose supervisor exec is not
+      // known to have ended, is waited for rather than reported missing.
+      const started = ctx.execIds.get(processId);
       const record = await read.catch((error: unknown) => {
-        if (error instanceof LimitExceededError && hold.live && ctx.execIds.has(processId)) return undefined;
+        if (error instanceof LimitExceededError && hold.live && started) return undefined;
+        if (error instanceof ProcessNotFoundError && hold.live && started && ctx.tracker.exitCodeOf(started) === undefined) return undefined;
         throw error;
       });
       first = false;
