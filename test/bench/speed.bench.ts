@@ -4,7 +4,8 @@
  * ratio; exec events per second while processes are idly waited on and followed; 100 concurrent create_node
  * over HTTP against 100 concurrent raw create+starts; a server's RSS holding many nodes and process records.
  * Figures, not a pass/fail. Options (env): BENCH_ROUNDS (15), BENCH_CONCURRENT (100), BENCH_RSS_NODES (200),
- * BENCH_RSS_PROCESSES (10 per node), BENCH_IDLE_S (10), BENCH_ONLY (a comma-separated subset of the parts).
+ * BENCH_RSS_PROCESSES (10 per node), BENCH_IDLE_S (10), BENCH_ONLY (a comma-separated subset of the parts,
+ * rounds,memory,idle,concurrent,rss by default; exec: exec echo hi alone).
  */
 import type { ChildProcess } from 'node:child_process';
 import { once, setMaxListeners } from 'node:events';
@@ -116,6 +117,29 @@ async function rounds(warm: NodeManager, cold: NodeManager): Promise<void> {
     await timed('run-and-wait echo hi (exec)', () => warm.exec(w.nodeId, { command: 'echo hi' }));
     await Promise.all([raw.remove({ force: true }), warm.removeNode(w.nodeId), cold.removeNode(c.nodeId)]);
   }
+}
+
+/**
+ * `exec echo hi` alone, round by round on one node and one raw container, without the creates and resets of
+ * `rounds` (`BENCH_ONLY=exec`): the same pair of figures as there, from more rounds in less time; plus an
+ * exec of `true` with the same launch overhead, to show what the supervisor's own work costs.
+ */
+async function execRounds(warm: NodeManager): Promise<void> {
+  const raw = await rawCreateStart();
+  const node = await warm.createNode({ labels });
+  try {
+    for (let i = 0; i < 2 * ROUNDS; i++) {
+      await timed('exec raw', () => rawExec(raw));
+      await timed('exec product', () => warm.exec(node.nodeId, { command: 'echo hi' }));
+      await timed('exec product true', () => warm.exec(node.nodeId, { command: 'true' }));
+    }
+  } finally {
+    await Promise.all([raw.remove({ force: true }), warm.removeNode(node.nodeId)]);
+  }
+  const r = median(times.get('exec raw') ?? []);
+  const p = median(times.get('exec product') ?? []);
+  const t = median(times.get('exec product true') ?? []);
+  console.log(`\nexec alone, ${2 * ROUNDS} rounds, medians: raw echo hi ${fmt(r)} ms, product echo hi ${fmt(p)} ms (${(p / r).toFixed(2)}x), product true ${fmt(t)} ms`);
 }
 
 function printRounds(): void {
@@ -265,13 +289,14 @@ const warm = createNodeManager({ namespace: warmNs, defaultImage: TEST_IMAGE, pu
 const cold = createNodeManager({ namespace: coldNs, defaultImage: TEST_IMAGE, pullPolicy: 'never', poolSize: 0 });
 rawNetwork = (await docker.createNetwork({ Name: `bench-raw-${stamp}`, Driver: 'bridge', Labels: labels })).id;
 console.log(`@nodes speed benchmark on ${warm.endpoint}: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, engine ${(await docker.version()).Version}`);
-// BENCH_ONLY=rounds,memory,idle,concurrent,rss runs only those parts.
+// BENCH_ONLY=rounds,memory,idle,concurrent,rss (the default) or exec runs only those parts.
 const only = new Set((process.env.BENCH_ONLY ?? 'rounds,memory,idle,concurrent,rss').split(','));
 try {
   if (only.has('rounds')) {
     await rounds(warm, cold);
     printRounds();
   }
+  if (only.has('exec')) await execRounds(warm);
   if (only.has('memory')) await pooledMemory(warm);
   if (only.has('idle')) await idleExecRate(warm);
   if (only.has('concurrent')) await concurrentCreates();

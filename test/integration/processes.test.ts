@@ -177,6 +177,15 @@ test('200 short processes leave no zombie in the node', async (t) => {
   t.deepEqual(table.filter((l) => /^\d+\s+Z/.test(l)), [], table.join('\n'));
 });
 
+test('output written in many small pieces, slowly, is kept whole on both streams', async (t) => {
+  const node = await nodeFor(t, manager);
+  // GNU dd's iflag=count_bytes counted each short read from the FIFO as a whole block: 16 reads, and the rest was lost.
+  const answer = await manager.exec(node.nodeId, { command: 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo out $i; echo err $i >&2; sleep 0.01; done' });
+  const lines = (prefix: string) => Array.from({ length: 40 }, (_, i) => `${prefix} ${i + 1}\n`).join('');
+  t.is(answer.stdout, lines('out'));
+  t.is(answer.stderr, lines('err'));
+});
+
 test('output beyond outputCapBytes is cut at the cap and says so', async (t) => {
   const capBytes = 64 * 1024;
   const small = testManager(namespace, { outputCapBytes: capBytes });

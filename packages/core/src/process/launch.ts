@@ -13,6 +13,12 @@ export interface LaunchArgs {
 }
 
 /**
+ * The most stdin bytes `launch.sh` reads with the shell's `read` (no fork, but one byte per system call and a
+ * copy of the command per line); a larger stdin goes through a file in the node.
+ */
+const READ_LINES_MAX_BYTES = 4096;
+
+/**
  * The exec that starts a process (see `launch.sh`): the script in argv, an argv command after it (exact bytes,
  * no quoting), and on stdin the meta JSON line (with the exec's own id) and a shell command's exact bytes.
  */
@@ -29,13 +35,19 @@ export function launchExec(config: ResolvedProcessConfig, args: LaunchArgs): { o
     String(args.pageBytes),
     String(MAX_RECORD_FILE_BYTES),
     String(MAX_RECORDS_READ_BYTES),
+    // dash would take $EPOCHREALTIME from the environment: with one set, the clock is read with `date`.
+    'EPOCHREALTIME' in config.env ? '0' : '1',
   ];
+  const command = shell ? Buffer.from(config.command as string) : Buffer.alloc(0);
+  const stdin = (execId: string) => Buffer.concat([Buffer.from(`${JSON.stringify({ ...meta, execId })}\n`), command]);
+  // The exec id (64 hex digits) is not known yet: a stand-in of its length counts it.
+  const input = stdin('0'.repeat(64)).length <= READ_LINES_MAX_BYTES ? 'lines' : 'file';
   return {
     meta,
     options: {
-      cmd: ['/bin/sh', '-c', LAUNCH_SCRIPT, 'nodes', ...argv, shell ? 'shell' : 'argv', ...(shell ? [] : (config.command as string[]))],
+      cmd: ['/bin/sh', '-c', LAUNCH_SCRIPT, 'nodes', ...argv, input, shell ? 'shell' : 'argv', ...(shell ? [] : (config.command as string[]))],
       env: config.env,
-      stdin: (execId) => Buffer.concat([Buffer.from(`${JSON.stringify({ ...meta, execId })}\n`), Buffer.from(shell ? (config.command as string) : '')]),
+      stdin,
       ackPrefix: '@started ',
     },
   };

@@ -23,9 +23,10 @@ export interface FollowDeps {
 type Stream = 'stdout' | 'stderr';
 
 /**
- * Follows a process's output: one read of what is there (`logs`), then the frames of the process's shared
- * streamer (see `FollowHub`), then a last read once the streamer saw the end, which gives the final record. A
- * gap between what this follower has and a frame (it joined a streamer that was ahead) is filled with a read.
+ * Follows a process's output: the frames of the process's shared streamer (see `FollowHub`), from `from` on,
+ * then a read once the streamer saw the end, which gives the final record (and the error, for a process or
+ * node that is not there). A gap between what this follower has and a frame (it joined a streamer that was
+ * ahead) is filled with a read.
  * Yields chunks whose offsets are bytes of their stream, and in `utf8` never ends one inside a character.
  * @throws {LimitExceededError} past the follower caps. @throws {EngineError} when this follower fell more than
  * `maxQueuedBytes` behind. @throws {NodeNotFoundError} when the node goes away. An aborted `signal` ends it
@@ -66,8 +67,10 @@ export async function* followProcess(
     }
   }
 
-  let logs = yield* read(false);
-  for (let restarts = 0; !signal?.aborted && !(logs.stdout.complete && logs.stderr.complete); restarts++) {
+  // No read first: the streamer sends what is there from `from` on, so following a running process costs its
+  // one exec. An unknown process or a node that is gone ends the streamer at once, and the read after it says why.
+  let logs: ProcessLogs | undefined;
+  for (let restarts = 0; !signal?.aborted && !(logs?.stdout.complete && logs.stderr.complete); restarts++) {
     if (restarts > 5) throw new EngineError(`output of process "${processId}" on node "${nodeId}" could not be followed`);
     const queue: Array<{ stream: Stream; offset: number; bytes: Buffer } | { closed: boolean }> = [];
     let queuedBytes = 0;
@@ -140,5 +143,5 @@ export async function* followProcess(
     // The streamer ended (the process's end, the node going away, or a stop): read on from here.
     logs = yield* read(true);
   }
-  if (!signal?.aborted) yield { type: 'end', process: logs.process };
+  if (!signal?.aborted && logs) yield { type: 'end', process: logs.process };
 }

@@ -32,7 +32,8 @@ import { FollowHub } from './follow-hub.js';
 import { followProcess } from './process-follow.js';
 import { launchError, launchExec, shared, startedOf } from './launch.js';
 import { toRecord } from './process-records.js';
-import { collectOutput, waitForEnd, type WaitContext } from './waiting.js';
+import { collectOutput, SafetyTicks, waitForEnd, type WaitContext } from './waiting.js';
+import { RecordBatcher } from './record-batch.js';
 import { MAX_RECORDS_READ_BYTES } from './node-scripts.js';
 import { UTF8_LOOKAHEAD_BYTES, splitLogsOutput, toLogs } from './output-slices.js';
 import { parseRecordDump } from './record-dump.js';
@@ -48,8 +49,9 @@ const DEFAULT_PAGE_BYTES = 1024 * 1024;
 export class ProcessService {
   private readonly execIds = new Map<string, string>();
   private readonly checked = new Map<string, ExecTruth | null>();
-  /** reads of one record in flight, shared by the waits of that process */
-  private readonly reading = new Map<string, Promise<ProcessRecord>>();
+  /** the record reads of waits, merged per node */
+  private readonly batcher = new RecordBatcher((nodeId, processIds) => this.read(nodeId, processIds));
+  private readonly ticks = new SafetyTicks();
   private readonly readingLogs = new Map<string, Promise<ProcessLogs>>();
   readonly tracker: ExecTracker;
   private readonly hub: FollowHub;
@@ -164,9 +166,12 @@ export class ProcessService {
     return shared(this.readingLogs, key, () => this.logs(nodeId, processId, query));
   }
 
-  /** `get`, sharing a read already in flight for the same process (many waits of one process cost one read). */
-  private sharedGet(nodeId: NodeId, processId: string): Promise<ProcessRecord> {
-    return shared(this.reading, `${nodeId}/${processId}`, () => this.get(nodeId, processId));
+  /** `get`, merged with the other waits' reads of the node (see `RecordBatcher`): many waits of a node cost one read. */
+  private async sharedGet(nodeId: NodeId, processId: string): Promise<ProcessRecord> {
+    const record = await this.batcher.get(nodeId, processId);
+    if (record) return record;
+    await this.runningContainer(nodeId);
+    throw new ProcessNotFoundError(nodeId, processId);
   }
 
   /** Every process started in the node since it was created, oldest first (including those lost in resets), in one exec. */
@@ -352,6 +357,7 @@ export class ProcessService {
   private get waits(): WaitContext {
     return {
       tracker: this.tracker,
+      ticks: this.ticks,
       execIds: this.execIds,
       containerOf: async (nodeId) => (await this.nodes.containerOf(nodeId)).id,
       get: (nodeId, processId) => this.sharedGet(nodeId, processId),

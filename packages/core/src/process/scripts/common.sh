@@ -9,26 +9,45 @@
 #   end       "<exit code> <ended at, Unix ms> <status> [oom_killed]", renamed into place, written last
 
 # Process ids as directory names: anything else in the processes directory is not ours and is never read.
+NL='
+'
 ID_GLOB='p-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'
 
+# Sets "now" to the time in Unix ms. args: 1 when $EPOCHREALTIME may be read (busybox ash and bash keep it as
+# their clock whatever the environment says; dash has no such clock and would take a variable of that name from
+# the environment, so the manager passes 0 when the exec's environment sets one), else 0.
+# shellcheck disable=SC2034 # now is for the caller
 now_ms() {
+  # shellcheck disable=SC3028 # read only where the shell keeps it as its clock
+  e=${EPOCHREALTIME-}
+  if [ "$1" = 1 ]; then
+    case $e in
+      [1-9]*[.,][0-9][0-9][0-9]*)
+        f=${e#*[.,]}
+        now=${e%%[.,]*}${f%"${f#???}"}
+        return
+        ;;
+    esac
+  fi
   t=$(date +%s%N 2>/dev/null)
-  case $t in *N | '') ;; *) printf '%s\n' $((t / 1000000)); return ;; esac
+  case $t in *N | '') ;; *) now=$((t / 1000000)); return ;; esac
   # busybox date has no %N; its adjtimex applet reads the clock in microseconds without changing it.
   t=$(adjtimex 2>/dev/null | awk '/tv_sec/ {s=$2} /tv_usec/ {u=$2} END {if (s) printf "%d%03d", s, u / 1000}')
-  [ -n "$t" ] && { printf '%s\n' "$t"; return; }
-  printf '%s\n' $(($(date +%s) * 1000))
+  [ -n "$t" ] && { now=$t; return; }
+  now=$(($(date +%s) * 1000))
 }
 
-# How many times the out-of-memory killer has killed a process of this node (its cgroup's counter, v2 or v1).
+# Sets "ooms" to how many times the out-of-memory killer has killed a process of this node (its cgroup's
+# counter, v2 or v1).
+# shellcheck disable=SC2034 # ooms is for the caller
 oom_kills() {
+  ooms=0
   for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do
     [ -r "$f" ] || continue
     while read -r key value; do
-      [ "$key" = oom_kill ] && { printf '%s\n' "$value"; return; }
+      [ "$key" = oom_kill ] && { ooms=$value; return; }
     done < "$f"
   done
-  printf '0\n'
 }
 
 secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
@@ -75,9 +94,19 @@ end_run() {
 # maxBytes; larger ones are only named by their size), the whole tar cut at totalBytes.
 # args: processesDir maxBytes totalBytes processId...
 print_records() {
-  dir=$1 max=$2 total=$3
+  scan_records "$@"
+  shift 2
+  print_scanned "$1"
+}
+
+# The first half of print_records: reads the liveness and the listing, and keeps the lines to print in
+# "scanned", the small files in "small" (their bytes in "small_bytes") and the sizes of the last process's
+# streams in "size_stdout" and "size_stderr". The working directory becomes processesDir.
+# args: processesDir maxBytes totalBytes processId...
+scan_records() {
+  dir=$1 max=$2
   shift 3
-  files=
+  files='' scanned='' small='' small_bytes=0 small_count=0 size_stdout=0 size_stderr=0
   for id in "$@"; do
     p="$dir/$id"
     # shellcheck disable=SC2254 # ID_GLOB is a pattern
@@ -86,50 +115,73 @@ print_records() {
     sup=
     [ -f "$p/start" ] && read -r _ _ sup < "$p/start"
     case $sup in '' | *[!0-9]*) alive=0 ;; *) if kill -0 "$sup" 2>/dev/null; then alive=1; else alive=0; fi ;; esac
-    printf '@alive %s %s\n' "$id" "$alive"
+    scanned="$scanned@alive $id $alive$NL"
     for f in meta start end kill_requested timed_out stdout stderr; do
       if [ -e "$p/$f" ] || [ -L "$p/$f" ]; then files="$files $id/$f"; fi
     done
   done
-  small=
-  if [ -n "$files" ]; then
-    # shellcheck disable=SC2086 # names are ids and fixed file names: no spaces, no globs
-    listing=$(cd "$dir" && ls -ln -- $files 2>/dev/null)
-    while read -r mode _ _ _ size _ _ _ name _; do
-      case $mode in -*) ;; *) continue ;; esac
-      case $size in '' | *[!0-9]*) continue ;; esac
-      printf '@size %s %s %s\n' "${name%/*}" "${name#*/}" "$size"
-      case ${name#*/} in stdout | stderr) continue ;; esac
-      [ "$size" -le "$max" ] && small="$small $name"
-    done <<LISTING
+  [ -n "$files" ] && cd -- "$dir" 2>/dev/null || return 0
+  # shellcheck disable=SC2086 # names are ids and fixed file names: no spaces, no globs
+  listing=$(ls -ln -- $files 2>/dev/null)
+  while read -r mode _ _ _ size _ _ _ name _; do
+    case $mode in -*) ;; *) continue ;; esac
+    case $size in '' | *[!0-9]*) continue ;; esac
+    scanned="$scanned@size ${name%/*} ${name#*/} $size$NL"
+    case ${name#*/} in
+      stdout) size_stdout=$size ;;
+      stderr) size_stderr=$size ;;
+      *)
+        [ "$size" -le "$max" ] || continue
+        small="$small $name"
+        small_bytes=$((small_bytes + size))
+        small_count=$((small_count + 1))
+        ;;
+    esac
+  done <<LISTING
 $listing
 LISTING
-  fi
-  printf '@tar\n'
+}
+
+# The second half of print_records: prints what scan_records kept, then the tar, cut at totalBytes (a tar of
+# files that all fit needs no cut: each takes at most its size and 1 KiB, the end at most 10 KiB).
+# args: totalBytes
+print_scanned() {
+  printf '%s@tar\n' "$scanned"
+  [ -n "$small" ] || return 0
   # shellcheck disable=SC2086
-  [ -z "$small" ] || tar -c -f - -C "$dir" $small 2>/dev/null | head -c "$total"
+  if [ $((small_bytes + 1024 * small_count + 10240)) -le "$1" ]; then
+    tar -c -f - $small 2>/dev/null
+  else
+    tar -c -f - $small 2>/dev/null | head -c "$1"
+  fi
+  return 0
 }
 
 # Prints "@ended <0|1>" (whether the end was written before the output was read: then the slices hold all
 # there is), then for stdout and stderr "@<stream> <kept size> <n>" and exactly n bytes of it from the offset
-# (n at most the limit), then the record as print_records does.
+# (n at most the limit), then the record as print_records does (its liveness and sizes read before the slices).
 # args: processesDir processId stdoutOffset stdoutLimit stderrOffset stderrLimit maxFileBytes totalBytes
 print_logs() {
   p="$1/$2"
   if [ -f "$p/end" ]; then printf '@ended 1\n'; else printf '@ended 0\n'; fi
-  slice stdout "$3" "$4"
-  slice stderr "$5" "$6"
-  print_records "$1" "$7" "$8" "$2"
+  scan_records "$1" "$7" "$8" "$2"
+  slice stdout "$3" "$4" "$size_stdout"
+  slice stderr "$5" "$6" "$size_stderr"
+  print_scanned "$8"
 }
 
-# One stream's slice for print_logs. args: stream offset limit
+# One stream's slice for print_logs, of the process scan_records read last. args: stream offset limit size
 slice() {
-  size=$(wc -c < "$p/$1" 2> /dev/null || printf 0)
-  n=$((size - $2))
+  n=$(($4 - $2))
   [ "$n" -lt 0 ] && n=0
   [ "$n" -gt "$3" ] && n=$3
-  printf '@%s %s %s\n' "$1" "$size" "$n"
+  printf '@%s %s %s\n' "$1" "$4" "$n"
+  [ "$n" -gt 0 ] || return 0
   # Exactly n bytes, even if the file shrank meanwhile: the reader counts on it.
-  [ "$n" -gt 0 ] && { tail -c +$(($2 + 1)) "$p/$1" 2> /dev/null | head -c "$n"; head -c "$n" /dev/zero; } | head -c "$n"
+  if [ "$2" = 0 ]; then
+    cat -- "$p/$1" /dev/zero 2> /dev/null | head -c "$n"
+  else
+    { tail -c +$(($2 + 1)) "$p/$1" 2> /dev/null | head -c "$n"; head -c "$n" /dev/zero; } | head -c "$n"
+  fi
   return 0
 }

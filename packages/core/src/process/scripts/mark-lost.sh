@@ -5,6 +5,7 @@ d="$1/processes"
 [ -d "$d" ] || exit 0
 for p in "$d"/$ID_GLOB; do
   if [ ! -d "$p" ] || [ -f "$p/end" ]; then continue; fi
-  printf '137 %s lost\n' "$(now_ms)" > "$p/end.tmp" && mv -f "$p/end.tmp" "$p/end"
+  now_ms 0
+  printf '137 %s lost\n' "$now" > "$p/end.tmp" && mv -f "$p/end.tmp" "$p/end"
   rm -f "$p/out.fifo" "$p/err.fifo"
 done
