@@ -23,7 +23,7 @@ export async function freePort(): Promise<number> {
  */
 export async function spawnServer(port: number, namespace: string, env: Record<string, string>, ready: () => Promise<unknown>): Promise<ChildProcess> {
   // As scripts/start and pnpm start run it.
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', SERVER_MAIN], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', '--optimize-for-size', SERVER_MAIN], {
     env: {
       ...process.env,
       NODES_PORT: String(port),

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
