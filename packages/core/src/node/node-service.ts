@@ -81,11 +81,11 @@ export class NodeService {
    * lookup of its containers (`containersOfNode`).
    * @throws {NodeNotFoundError} when the namespace has no container for it.
    */
-  private async lookup(nodeId: string): Promise<{ current: ContainerSummary; marked: boolean; all: ContainerSummary[] }> {
+  private async lookup(nodeId: string): Promise<{ current: ContainerSummary; marked: boolean }> {
     const all = await containersOfNode(this.engine, this.config.namespace, nodeId);
     const current = currentContainers(all, this.canonicalName).get(nodeId);
     if (!current) throw new NodeNotFoundError(nodeId);
-    return { current, marked: all.some((c) => isFaultMark(c, nodeId)), all };
+    return { current, marked: all.some((c) => isFaultMark(c, nodeId)) };
   }
 
   /** Runs `fn` holding the node's lock (shared with process starts), so operations on one node never interleave. */
