@@ -19,6 +19,19 @@ async function stdoutOf(m: NodeManager, nodeId: string, processId: string): Prom
 for (const image of PROCESS_IMAGES) {
   const on = `(${image})`;
 
+  test(`a variable named EPOCHREALTIME in the node's env or the process's does not set a record's times ${on}`, async (t) => {
+    if (!(await imageReady(t, image))) return;
+    const node = await nodeFor(t, manager, { image, env: { EPOCHREALTIME: '5.123456' } });
+    for (const env of [{}, { EPOCHREALTIME: '7.654321' }] as Array<Record<string, string>>) {
+      const before = Date.now();
+      const done = await manager.exec(node.nodeId, { command: 'printf %s "$EPOCHREALTIME"', env });
+      t.true(done.process.startedAtMs >= before - 5_000 && done.process.startedAtMs <= Date.now() + 5_000, `started ${done.process.startedAt}`);
+      t.true((done.process.endedAtMs ?? 0) >= before - 5_000, `ended ${done.process.endedAt}`);
+      // busybox ash keeps the name as its clock; dash hands the command what it was given.
+      if (image !== 'busybox:latest') t.is(done.stdout, env['EPOCHREALTIME'] ?? '5.123456', 'the command sees the value it was given');
+    }
+  });
+
   test(`hundreds of concurrent waits on short processes always give the true exit code ${on}`, async (t) => {
     if (!(await imageReady(t, image))) return;
     const node = await nodeFor(t, manager, { image });

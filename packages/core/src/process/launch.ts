@@ -35,8 +35,6 @@ export function launchExec(config: ResolvedProcessConfig, args: LaunchArgs): { o
     String(args.pageBytes),
     String(MAX_RECORD_FILE_BYTES),
     String(MAX_RECORDS_READ_BYTES),
-    // dash would take $EPOCHREALTIME from the environment: with one set, the clock is read with `date`.
-    'EPOCHREALTIME' in config.env ? '0' : '1',
   ];
   const command = shell ? Buffer.from(config.command as string) : Buffer.alloc(0);
   const stdin = (execId: string) => Buffer.concat([Buffer.from(`${JSON.stringify({ ...meta, execId })}\n`), command]);

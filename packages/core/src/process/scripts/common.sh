@@ -13,9 +13,8 @@ NL='
 '
 ID_GLOB='p-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'
 
-# Sets "now" to the time in Unix ms. args: 1 when $EPOCHREALTIME may be read (busybox ash and bash keep it as
-# their clock whatever the environment says; dash has no such clock and would take a variable of that name from
-# the environment, so the manager passes 0 when the exec's environment sets one), else 0.
+# Sets "now" to the time in Unix ms. args: 1 when $EPOCHREALTIME is the shell's clock (busybox ash and bash keep
+# it so whatever the environment says; dash has none, and a variable of that name is data: see launch.sh), else 0.
 # shellcheck disable=SC2034 # now is for the caller
 now_ms() {
   # shellcheck disable=SC3028 # read only where the shell keeps it as its clock

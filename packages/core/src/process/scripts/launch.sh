@@ -5,15 +5,23 @@
 # `end` atomically and last. Once running it prints "@started <pid> <started at ms>", then with pageBytes 0
 # closes its streams (the manager detaches); else it stays attached and, at the end, prints the record and the
 # first pageBytes of each stream as print_logs does, so that running to the end takes this one exec.
-# args: stateDir processId cwd capBytes timeoutMs graceMs pageBytes maxFileBytes totalBytes clock(1|0) input(lines|file)
+# args: stateDir processId cwd capBytes timeoutMs graceMs pageBytes maxFileBytes totalBytes input(lines|file)
 #   mode(shell|argv) [argv...]
-# clock: 1 when $EPOCHREALTIME may be read as the shell's clock (see now_ms). input: lines for a small stdin,
+# input: lines for a small stdin,
 #   read with the shell's read (no fork, one byte per read), file for a large one, copied to a file first.
 # stdin: the meta JSON on one line, then (mode shell) the command line's exact bytes.
 # Exit codes before the start: 96 working directory missing, 97 a tool missing, 98 state directory unusable.
 set -u
-state=$1 id=$2 cwd=$3 cap=$4 timeout_ms=$5 grace_ms=$6 page=$7 max_file=$8 total=$9 clock=${10} input=${11} mode=${12}
-shift 12
+state=$1 id=$2 cwd=$3 cap=$4 timeout_ms=$5 grace_ms=$6 page=$7 max_file=$8 total=$9 input=${10} mode=${11}
+shift 11
+# Whether $EPOCHREALTIME is this shell's clock (busybox ash, bash: an assignment leaves it the time) or a plain
+# variable (dash: the node's or the process's environment may set one), which the command keeps as it was.
+# shellcheck disable=SC3028
+kept=${EPOCHREALTIME-}
+EPOCHREALTIME=0.000000
+clock=1
+[ "$EPOCHREALTIME" = 0.000000 ] && clock=0
+EPOCHREALTIME=$kept
 d="$state/processes/$id"
 # Read what is left of stdin before an early exit: Podman cuts an exec's attach connection when its process
 # exits with stdin unread, and the message on stderr would be lost (Docker does not mind).
