@@ -52,18 +52,19 @@ export interface WarmReset {
  */
 export async function resetOntoWarm(deps: SwapDeps, pool: Pick<WarmPool, 'claimForReset'>, reset: WarmReset): Promise<ContainerSummary | undefined> {
   const { nodeId, listed, record, marked } = reset;
+  const listedSpec = specOf(listed);
   const moved = await deps.locks.run('addresses', async () => {
     // The old container's leaving is the slow part (a disconnect takes 50-150 ms here): it runs beside the claim.
     const leaving = settled(deps.networks.detach(listed));
-    const claim = pool.claimForReset(specOf(listed));
+    const claim = pool.claimForReset(listedSpec);
     // The records are read from the old container beside the claim, and copied into the claimed one meanwhile.
-    const carried = carryProcessRecords(deps.carry, nodeId, listed.id, claim.then((c) => c?.container.id, () => undefined), specOf(listed).user);
+    const carried = carryProcessRecords(deps.carry, nodeId, listed.id, claim.then((c) => c?.container.id, () => undefined), listedSpec.user);
     const [inspected, claimed] = await Promise.all([
       // Without it the listing serves (a pooled spec has no env values to take from the old container's config).
       deps.engine.inspectContainer(listed.id).catch(() => undefined),
       claim.catch(async (error: unknown) => {
         await Promise.all([leaving, carried]);
-        await putBack(deps, listed, nodeId, specOf(listed));
+        await putBack(deps, listed, nodeId, listedSpec);
         throw error;
       }),
     ]);

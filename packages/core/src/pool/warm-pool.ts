@@ -25,9 +25,9 @@ export const READY_PER_KEY = 1;
 /**
  * Warm nodes: per pool key (see `poolKeyOf`) up to `poolSize` containers made and started ahead of time, which a
  * create or reset claims instead of making one, and `READY_PER_KEY` more that left the networks once started,
- * which only resets claim (a reset onto one need not wait for it to leave them). The engine is the record (see `pool/pool-names.ts` for why the
- * name, not a label, says what a pooled container became); this class only remembers which pooled containers it
- * may try first. Refills run in the background, one container at a time, and wait while a create or reset of
+ * which only resets claim (a reset onto one need not wait for it to leave them). The engine is the record (see
+ * `pool/pool-names.ts` for why the name, not a label, says what a pooled container became); this class only
+ * remembers which pooled containers it may try first. Refills run in the background, one container at a time, and wait while a create or reset of
  * this manager is under way, so that they never compete with a request for the engine.
  */
 @injectable()
@@ -134,7 +134,8 @@ export class WarmPool {
   }
 
   /**
-   * Claims a warm container of `spec` for a reset (`claimOne`), a ready one (off the networks) first: the caller moves the node onto it and renames it
+   * Claims a warm container of `spec` for a reset (`claimOne`), a ready one (off the networks) first: the caller
+   * moves the node onto it and renames it
    * to the node's record name (`swapOntoWarm`), then calls `done`.
    * @returns the claimed container as inspected, or undefined when none could be claimed (reset cold).
    */

@@ -26,8 +26,9 @@ const STREAM_FILES = new Set(['stdout', 'stderr']);
  * node's process history. Only data crosses: regular files of the record layout (`meta`, `start`, `end`,
  * markers, `stdout`, `stderr`) within their size bounds, written as plain non-executable files; anything else a
  * process left in the state directory (scripts, links, FIFOs, other files) stays behind. Best effort: a
- * failure is logged, not thrown. What it writes belongs to the node's `user` (its spec's; root without one). Returns whether a carried process had not ended (then `markProcessesLost` has
- * work to do), true when the carry failed. `newId` may be a promise (undefined: no new container after all, and
+ * failure is logged, not thrown. What it writes belongs to the node's `user` (its spec's; root without one).
+ * Returns whether a carried process had not ended (then `markProcessesLost` has work to do), true when the carry
+ * failed. `newId` may be a promise (undefined: no new container after all, and
  * nothing is copied): the old container's archive is asked for at once, beside whatever finds the new one.
  */
 export async function carryProcessRecords(
